@@ -1,0 +1,78 @@
+// Configured filters: which compiled filter (filters/*.c) runs, with which parameters.
+// The same Filter drives the native build in user-space backends and the BPF build in
+// kernel hooks: its parameter block is the struct both builds see.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+extern "C" {
+typedef int (*sluice_native_filter_fn)(const void* params, const std::uint8_t* rec,
+                                       std::uint32_t len);
+}
+
+namespace sluice {
+
+enum class CompareOp { eq, ne, lt, le, gt, ge };
+enum class ValueType { integer, decimal, string };
+
+CompareOp parse_compare_op(std::string_view text);  // = == != < <= > >= (and eq ne lt le gt ge)
+ValueType parse_value_type(std::string_view text);  // int, decimal (or float, num), string
+
+// grep -F: records containing any pattern (none of them with invert).
+struct FixedStringSpec {
+  std::vector<std::string> patterns;
+  bool ignore_case = false;  // ASCII only
+  bool invert = false;
+};
+
+// Field `column` (1-based) of a delimited record, compared with `value`.
+struct ColumnCompareSpec {
+  std::uint32_t column = 1;
+  CompareOp op = CompareOp::eq;
+  ValueType type = ValueType::integer;
+  std::string value;
+  char delimiter = ',';
+};
+
+struct KeepAllSpec {};
+struct KeepNoneSpec {};
+
+using FilterSpec = std::variant<FixedStringSpec, ColumnCompareSpec, KeepAllSpec, KeepNoneSpec>;
+
+class Filter {
+ public:
+  // Validates the spec and builds the parameter block; throws UsageError with a clear
+  // message on bad input (no pattern, pattern too long, value not a number, ...).
+  static Filter make(const FilterSpec& spec);
+
+  // Name of the compiled filter (filters/<name>.c), e.g. "fixed_string".
+  const std::string& name() const { return name_; }
+  // The parameter block exactly as both builds see it.
+  std::span<const std::byte> params() const { return params_; }
+  // A byte string every kept record contains (empty: none declared).
+  std::string_view required_literal() const;
+  // True when the filter keeps exactly the records containing required_literal(), so a
+  // host that found the literal in a record needs no further check.
+  bool literal_is_exact() const { return literal_is_exact_; }
+
+  bool keep(std::string_view record) const {
+    return native_(params_.data(), reinterpret_cast<const std::uint8_t*>(record.data()),
+                   static_cast<std::uint32_t>(record.size())) != 0;
+  }
+
+ private:
+  Filter(std::string name, sluice_native_filter_fn fn, std::vector<std::byte> params,
+         bool literal_is_exact);
+  std::string name_;
+  sluice_native_filter_fn native_ = nullptr;
+  std::vector<std::byte> params_;
+  bool literal_is_exact_ = false;
+};
+
+}  // namespace sluice

@@ -1,0 +1,81 @@
+// libsluice's scanning API: open a file with a filter, pull batches of matching records.
+//
+//   sluice::Filter filter = sluice::Filter::make(sluice::FixedStringSpec{{"needle"}});
+//   sluice::Scanner scanner("data.csv", filter, {});
+//   sluice::RecordBatch batch;
+//   while (scanner.next(batch))
+//     for (std::string_view record : batch.records) use(record);
+//   const sluice::ScanStats& stats = scanner.stats();
+//
+// Ownership and lifetime:
+//  - A record is a view of one record without its '\n' separator (a CR before it is part of
+//    the record, as for grep). It points into a buffer owned by the Scanner and stays valid
+//    until the next call to next() on that Scanner, or the Scanner's destruction. Copy what
+//    you keep longer.
+//  - The Scanner copies what it needs of the Filter; the Filter may be destroyed after the
+//    Scanner is constructed.
+//  - A Scanner is not thread-safe; distinct Scanners are independent (no global state) and
+//    may run concurrently in any number of threads.
+//  - Errors (unreadable file, I/O failure, missing kernel feature) throw sluice::Error,
+//    whose message names the file and the reason.
+#pragma once
+
+#include <sluice/filter.hpp>
+#include <sluice/stats.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice {
+
+enum class BackendKind {
+  automatic,  // the best backend this machine supports for the request
+  read,       // read(2) into one reused buffer
+  uring,      // io_uring reads, several in flight (optionally O_DIRECT)
+  mmap,       // the file mapped and scanned in place
+};
+
+std::string_view to_string(BackendKind kind);
+BackendKind parse_backend(std::string_view name);  // throws UsageError
+
+struct ScanOptions {
+  BackendKind backend = BackendKind::automatic;
+  std::size_t buffer_size = std::size_t{1} << 20;  // read/uring chunk size (>= 64 KiB)
+  unsigned queue_depth = 4;                         // uring: reads in flight
+  bool direct = false;                              // uring: O_DIRECT, registered buffers
+  bool count_input_records = true;                  // fill ScanStats::records_in
+};
+
+struct RecordBatch {
+  std::vector<std::string_view> records;
+};
+
+// The interface every backend implements, user space or kernel.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Replaces batch.records with the next matching records; false when the scan is done.
+  virtual bool next(RecordBatch& batch) = 0;
+  virtual ScanStats stats() const = 0;
+};
+
+class Scanner {
+ public:
+  Scanner(const std::string& path, const Filter& filter, const ScanOptions& options);
+  ~Scanner();
+  Scanner(Scanner&&) noexcept;
+  Scanner& operator=(Scanner&&) noexcept;
+
+  bool next(RecordBatch& batch);
+  // Counters so far; wall time and CPU cover construction to the last next().
+  ScanStats stats() const;
+
+ private:
+  std::unique_ptr<Backend> backend_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,192 @@
+#include <sluice/bpf_program.hpp>
+
+#include "bpf/skeleton_ops.hpp"
+#include "xdp_record.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace sluice {
+namespace {
+
+constexpr std::size_t kLogSize = 4u << 20;
+
+const bpf::SkeletonOps& find_skeleton(std::string_view host, std::string_view filter) {
+  for (const bpf::SkeletonOps* ops : bpf::all_skeletons())
+    if (host == ops->host && filter == ops->filter) return *ops;
+  throw Error("no BPF build of filter '" + std::string(filter) + "' for host '" + std::string(host) + "'");
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    lines.push_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return lines;
+}
+
+bool is_instruction_line(std::string_view line) {
+  std::size_t i = 0;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '9') ++i;
+  return i > 0 && i < line.size() && line[i] == ':';
+}
+
+std::uint64_t processed_instructions(std::string_view log) {
+  std::uint64_t n = 0;
+  for (std::string_view line : split_lines(log))
+    if (line.starts_with("processed ")) n = std::strtoull(std::string(line.substr(10)).c_str(), nullptr, 10);
+  return n;
+}
+
+}  // namespace
+
+VerifierComplaint summarize_verifier_log(std::string_view log) {
+  VerifierComplaint c;
+  std::vector<std::string_view> lines = split_lines(log);
+  std::size_t end = lines.size();
+  for (std::size_t i = lines.size(); i-- > 0;)
+    if (lines[i].starts_with("processed ")) {
+      end = i;
+      break;
+    }
+  std::size_t reason_at = end;
+  for (std::size_t i = end; i-- > 0;) {
+    std::string_view l = lines[i];
+    if (l.empty() || l.starts_with(";") || is_instruction_line(l) || l.starts_with("verification time") ||
+        l.starts_with("stack depth") || l.starts_with("--"))
+      continue;
+    reason_at = i;
+    c.reason = std::string(l);
+    break;
+  }
+  for (std::size_t i = std::min(reason_at, lines.size()); i-- > 0;) {
+    std::string_view l = lines[i];
+    if (!l.starts_with("; ")) continue;
+    l.remove_prefix(2);
+    std::size_t at = l.rfind(" @ ");
+    if (at != std::string_view::npos) {
+      c.source_location = std::string(l.substr(at + 3));
+      l = l.substr(0, at);
+    }
+    c.source_line = std::string(l);
+    break;
+  }
+  if (c.reason.empty()) c.reason = "the verifier rejected the program (no reason in the log)";
+  return c;
+}
+
+struct LoadedFilterObject::Impl {
+  const bpf::SkeletonOps* ops = nullptr;
+  void* skel = nullptr;
+  ~Impl() {
+    if (skel) ops->destroy(skel);
+  }
+};
+
+namespace {
+
+// Opens, configures and loads; returns the error code of the load (0 on success).
+int open_and_load(LoadedFilterObject&, const bpf::SkeletonOps& ops, const Filter& filter, std::vector<char>& log,
+                  std::uint32_t log_level, void*& skel_out) {
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log.data(), .kernel_log_size = log.size(),
+              .kernel_log_level = log_level);
+  void* skel = ops.open(&opts);
+  if (!skel) return errno ? -errno : -EINVAL;
+  skel_out = skel;
+  if (filter.params().size() != ops.params_size)
+    throw Error("internal: parameter block of '" + filter.name() + "' has the wrong size");
+  std::memcpy(ops.params(skel), filter.params().data(), ops.params_size);
+  if (bpf_map* scratch = bpf_object__find_map_by_name(ops.object(skel), "scratch")) {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus > 0) bpf_map__set_max_entries(scratch, static_cast<std::uint32_t>(cpus));
+  }
+  return ops.load(skel);
+}
+
+}  // namespace
+
+LoadedFilterObject::LoadedFilterObject(std::string_view host, const Filter& filter) : impl_(std::make_unique<Impl>()) {
+  const bpf::SkeletonOps& ops = find_skeleton(host, filter.name());
+  impl_->ops = &ops;
+  std::vector<char> log(kLogSize, '\0');
+  auto t0 = std::chrono::steady_clock::now();
+  // Level 4 (statistics) keeps the log short on success; on failure we load again with
+  // level 0, which makes libbpf retry at level 1 and fill the buffer with the reason.
+  int rc = open_and_load(*this, ops, filter, log, 4, impl_->skel);
+  auto t1 = std::chrono::steady_clock::now();
+  if (rc == 0) {
+    info_.load_seconds = std::chrono::duration<double>(t1 - t0).count();
+    info_.verified_instructions = processed_instructions(log.data());
+    bpf_program* prog = bpf_object__next_program(ops.object(impl_->skel), nullptr);
+    info_.program_instructions = prog ? static_cast<std::uint32_t>(bpf_program__insn_cnt(prog)) : 0;
+    return;
+  }
+  std::string what = std::string("cannot load BPF program ") + ops.host + "/" + ops.filter;
+  if (rc == -EPERM || rc == -EACCES) {
+    if (rc == -EPERM && geteuid() != 0)
+      throw BpfLoadError(what + ": permission denied (needs root or CAP_BPF + CAP_PERFMON/CAP_NET_ADMIN)", "");
+  }
+  if (impl_->skel) {
+    ops.destroy(impl_->skel);
+    impl_->skel = nullptr;
+  }
+  std::fill(log.begin(), log.end(), '\0');
+  void* retry = nullptr;
+  int rc2 = open_and_load(*this, ops, filter, log, 0, retry);
+  if (retry) ops.destroy(retry);
+  std::string text(log.data());
+  if (text.empty()) throw BpfLoadError(what + ": " + std::strerror(rc2 ? -rc2 : -rc), text);
+  VerifierComplaint c = summarize_verifier_log(text);
+  std::string message = what + ": verifier: " + c.reason;
+  if (!c.source_location.empty()) message += "\n  at " + c.source_location + ": " + c.source_line;
+  throw BpfLoadError(message, text);
+}
+
+LoadedFilterObject::~LoadedFilterObject() = default;
+
+bpf_object* LoadedFilterObject::object() const { return impl_->ops->object(impl_->skel); }
+
+int LoadedFilterObject::program_fd(std::string_view program_name) const {
+  bpf_program* prog = bpf_object__find_program_by_name(object(), std::string(program_name).c_str());
+  if (!prog) throw Error("BPF program '" + std::string(program_name) + "' not found in " + impl_->ops->host);
+  return bpf_program__fd(prog);
+}
+
+XdpRecordProgram::XdpRecordProgram(const Filter& filter)
+    : object_("xdp_record", filter), prog_fd_(object_.program_fd("sluice_xdp_record")) {}
+
+std::uint32_t XdpRecordProgram::run(std::string_view record, std::uint32_t repeat, std::uint32_t* duration) const {
+  if (record.size() > max_record_size)
+    throw Error("record of " + std::to_string(record.size()) + " bytes exceeds the test-run limit");
+  std::string packet(SLUICE_XDP_RECORD_OFFSET, '\0');
+  packet.append(record);
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(),
+              .data_size_in = static_cast<std::uint32_t>(packet.size()), .repeat = static_cast<int>(repeat));
+  int rc = bpf_prog_test_run_opts(prog_fd_, &opts);
+  if (rc != 0) throw system_error("BPF_PROG_TEST_RUN of xdp_record", errno);
+  if (opts.retval != SLUICE_XDP_KEEP && opts.retval != SLUICE_XDP_DROP)
+    throw Error("xdp_record returned " + std::to_string(opts.retval) + " (host error) for a record of " +
+                std::to_string(record.size()) + " bytes");
+  if (duration) *duration = opts.duration;
+  return opts.retval;
+}
+
+bool XdpRecordProgram::keep(std::string_view record) const { return run(record, 1, nullptr) == SLUICE_XDP_KEEP; }
+
+XdpRecordProgram::Timing XdpRecordProgram::time(std::string_view record, std::uint32_t repeat) const {
+  std::uint32_t duration = 0;
+  bool kept = run(record, repeat, &duration) == SLUICE_XDP_KEEP;
+  return {kept, duration};
+}
+
+}  // namespace sluice

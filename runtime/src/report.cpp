@@ -1,0 +1,65 @@
+#include <sluice/report.hpp>
+
+#include <cstdio>
+
+namespace sluice {
+
+std::string json_quote(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+namespace {
+double gb_per_second(const ScanStats& s) { return s.wall_seconds > 0 ? s.bytes_read / s.wall_seconds / 1e9 : 0; }
+}  // namespace
+
+std::string stats_to_json(const ScanStats& s) {
+  char buf[1024];
+  std::snprintf(buf, sizeof buf,
+                "{\"backend\":%s,\"bytes_read\":%llu,\"bytes_delivered\":%llu,\"records_in\":%llu,"
+                "\"records_out\":%llu,\"wall_seconds\":%.6f,\"user_cpu_seconds\":%.6f,"
+                "\"system_cpu_seconds\":%.6f,\"throughput_gbps\":%.4f}",
+                json_quote(s.backend).c_str(), static_cast<unsigned long long>(s.bytes_read),
+                static_cast<unsigned long long>(s.bytes_delivered), static_cast<unsigned long long>(s.records_in),
+                static_cast<unsigned long long>(s.records_out), s.wall_seconds, s.user_cpu_seconds,
+                s.system_cpu_seconds, gb_per_second(s));
+  return buf;
+}
+
+std::string stats_to_text(const ScanStats& s) {
+  char buf[1024];
+  std::snprintf(buf, sizeof buf,
+                "backend                        %s\n"
+                "bytes read from storage        %llu\n"
+                "bytes delivered to user space  %llu\n"
+                "records in                     %llu\n"
+                "records out                    %llu\n"
+                "wall time                      %.6f s (%.2f GB/s)\n"
+                "CPU user / system              %.6f s / %.6f s\n",
+                s.backend.c_str(), static_cast<unsigned long long>(s.bytes_read),
+                static_cast<unsigned long long>(s.bytes_delivered), static_cast<unsigned long long>(s.records_in),
+                static_cast<unsigned long long>(s.records_out), s.wall_seconds, gb_per_second(s), s.user_cpu_seconds,
+                s.system_cpu_seconds);
+  return buf;
+}
+
+}  // namespace sluice

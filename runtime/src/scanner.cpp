@@ -1,0 +1,107 @@
+#include <sluice/error.hpp>
+#include <sluice/scanner.hpp>
+
+#include "chunk_source.hpp"
+#include "record_matcher.hpp"
+#include "resource_clock.hpp"
+
+namespace sluice {
+
+std::string_view to_string(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::automatic: return "auto";
+    case BackendKind::read: return "read";
+    case BackendKind::uring: return "uring";
+    case BackendKind::mmap: return "mmap";
+  }
+  return "?";
+}
+
+BackendKind parse_backend(std::string_view name) {
+  for (BackendKind k : {BackendKind::automatic, BackendKind::read, BackendKind::uring, BackendKind::mmap})
+    if (name == to_string(k)) return k;
+  throw UsageError("unknown backend '" + std::string(name) + "' (use read, uring, mmap or auto)");
+}
+
+ScanStats& ScanStats::operator+=(const ScanStats& o) {
+  if (backend.empty()) backend = o.backend;
+  bytes_read += o.bytes_read;
+  bytes_delivered += o.bytes_delivered;
+  records_in += o.records_in;
+  records_out += o.records_out;
+  wall_seconds += o.wall_seconds;
+  user_cpu_seconds += o.user_cpu_seconds;
+  system_cpu_seconds += o.system_cpu_seconds;
+  return *this;
+}
+
+namespace {
+
+// A user-space backend: a chunk source (read, uring, mmap) plus the shared matcher.
+// Every byte read crosses into user space, so bytes delivered == bytes read.
+class UserSpaceBackend final : public Backend {
+ public:
+  UserSpaceBackend(BackendKind kind, const std::string& path, const Filter& filter, const ScanOptions& options)
+      : kind_(kind), matcher_(filter, options.count_input_records) {
+    switch (kind) {
+      case BackendKind::read: source_ = make_read_source(path, options); break;
+      case BackendKind::uring: source_ = make_uring_source(path, options); break;
+      case BackendKind::mmap: source_ = make_mmap_source(path, options); break;
+      case BackendKind::automatic: throw Error("internal: automatic backend not resolved");
+    }
+  }
+
+  bool next(RecordBatch& batch) override {
+    batch.records.clear();
+    if (done_) return false;
+    // One chunk per call at most when records were found: their views die with the chunk.
+    while (batch.records.empty()) {
+      std::span<const char> chunk = source_->next_chunk();
+      if (chunk.empty()) {
+        matcher_.finish(batch.records);
+        done_ = true;
+        break;
+      }
+      matcher_.feed(chunk, batch.records);
+    }
+    usage_.stop();
+    return !batch.records.empty() || !done_;
+  }
+
+  ScanStats stats() const override {
+    ScanStats s;
+    s.backend = std::string(to_string(kind_));
+    s.bytes_read = source_->bytes_read();
+    s.bytes_delivered = s.bytes_read;
+    s.records_in = matcher_.records_in();
+    s.records_out = matcher_.records_out();
+    usage_.fill(s);
+    return s;
+  }
+
+ private:
+  BackendKind kind_;
+  ResourceClock usage_;
+  RecordMatcher matcher_;
+  std::unique_ptr<ChunkSource> source_;
+  bool done_ = false;
+};
+
+BackendKind resolve(BackendKind requested) {
+  // read(2) with a 1 MiB buffer is as fast as io_uring for cached sequential reads and
+  // works everywhere (kernel field notes); kernel backends join this choice later.
+  return requested == BackendKind::automatic ? BackendKind::read : requested;
+}
+
+}  // namespace
+
+Scanner::Scanner(const std::string& path, const Filter& filter, const ScanOptions& options)
+    : backend_(std::make_unique<UserSpaceBackend>(resolve(options.backend), path, filter, options)) {}
+Scanner::~Scanner() = default;
+Scanner::Scanner(Scanner&&) noexcept = default;
+Scanner& Scanner::operator=(Scanner&&) noexcept = default;
+
+bool Scanner::next(RecordBatch& batch) { return backend_->next(batch); }
+ScanStats Scanner::stats() const { return backend_->stats(); }
+
+}  // namespace sluice
