@@ -152,7 +152,9 @@ TEST(RequiredLiteral, EveryKeptRecordContainsIt) {
     RecordMaker maker(7);
     for (int i = 0; i < 3000; ++i) {
       std::string r = maker.make(c.fragments, 100);
-      if (filter.keep(r)) ASSERT_NE(r.find(literal), std::string::npos) << c.label << ": " << r;
+      if (filter.keep(r)) {
+        ASSERT_NE(r.find(literal), std::string::npos) << c.label << ": " << r;
+      }
     }
   }
 }
