@@ -11,23 +11,14 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <sluice/filter.h>
+#include "sluice_host.bpf.h"
 #include "xdp_record.h"
 #include SLUICE_FILTER_SOURCE
-
-/* One scratch window per CPU (array map: a per-CPU map value cannot exceed 32 KiB).
- * max_entries is set to the number of possible CPUs by the loader. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sluice_window);
-} scratch SEC(".maps");
 
 SEC("xdp.frags")
 int sluice_xdp_record(struct xdp_md *ctx)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct sluice_window *w = bpf_map_lookup_elem(&scratch, &cpu);
+	struct sluice_window *w = sluice_scratch();
 	__u32 total = bpf_xdp_get_buff_len(ctx);
 	__u32 len;
 

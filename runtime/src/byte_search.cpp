@@ -1,6 +1,7 @@
 #include "byte_search.hpp"
 
 #include <cstring>
+#include <tuple>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -8,19 +9,6 @@
 
 namespace sluice {
 namespace {
-
-// Rough byte frequencies of text and CSV (higher = more common), used until calibrate()
-// sees real data: letters and digits are common, punctuation and high bytes are rare.
-std::array<std::uint32_t, 256> default_frequency() {
-  std::array<std::uint32_t, 256> f{};
-  for (int c = 0; c < 256; ++c) f[c] = 1;
-  for (int c = 'a'; c <= 'z'; ++c) f[c] = 60;
-  for (const char* p = "etaoinsrhldcu"; *p; ++p) f[static_cast<unsigned char>(*p)] = 100;
-  for (int c = '0'; c <= '9'; ++c) f[c] = 70;
-  for (int c = 'A'; c <= 'Z'; ++c) f[c] = 15;
-  f[' '] = 120; f[','] = 80; f['\n'] = 40; f['.'] = 30; f['\t'] = 20;
-  return f;
-}
 
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) std::size_t count_byte_avx2(const char* data, std::size_t size, char c) {
@@ -69,6 +57,47 @@ bool cpu_has_avx2() {
 
 }  // namespace
 
+const ByteFrequency& typical_text_frequency() {
+  static const ByteFrequency table = [] {
+    // Scaled so that the table sums to about 4096: bpf_probe_offsets(..., 4096) treats
+    // only the rare bytes (weight 1..4) as rare.
+    ByteFrequency f{};
+    for (int c = 0; c < 256; ++c) f[c] = 1;
+    for (int c = 'a'; c <= 'z'; ++c) f[c] = 60;
+    for (const char* p = "etaoinsrhldcu"; *p; ++p) f[static_cast<unsigned char>(*p)] = 100;
+    for (int c = '0'; c <= '9'; ++c) f[c] = 70;
+    for (int c = 'A'; c <= 'Z'; ++c) f[c] = 15;
+    f[' '] = 120; f[','] = 80; f['\n'] = 40; f['.'] = 30; f['\t'] = 20;
+    return f;
+  }();
+  return table;
+}
+
+std::pair<std::size_t, std::size_t> rare_byte_offsets(std::string_view needle, const ByteFrequency& frequency) {
+  if (needle.size() < 2) return {0, 0};
+  auto freq = [&](std::size_t i) { return frequency[static_cast<unsigned char>(needle[i])]; };
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < needle.size(); ++i)
+    if (freq(i) < freq(best)) best = i;
+  std::size_t other = best;
+  for (std::size_t i = 0; i < needle.size(); ++i)
+    if (needle[i] != needle[best] && (other == best || freq(i) < freq(other))) other = i;
+  if (other == best) return {0, 0};  // one repeated byte
+  return {std::min(best, other), std::max(best, other)};
+}
+
+std::pair<std::size_t, std::size_t> bpf_probe_offsets(std::string_view needle, const ByteFrequency& frequency,
+                                                      std::uint64_t total) {
+  if (needle.empty()) return {0, 0};
+  std::size_t rarest = 0;
+  for (std::size_t i = 1; i < needle.size(); ++i)
+    if (frequency[static_cast<unsigned char>(needle[i])] < frequency[static_cast<unsigned char>(needle[rarest])])
+      rarest = i;
+  if (static_cast<std::uint64_t>(frequency[static_cast<unsigned char>(needle[rarest])]) * 1024 <= total)
+    return {rarest, rarest};
+  return rare_byte_offsets(needle, frequency);
+}
+
 std::size_t count_byte(const char* data, std::size_t size, char c) {
 #if defined(__x86_64__)
   if (cpu_has_avx2()) return count_byte_avx2(data, size, c);
@@ -80,31 +109,14 @@ std::size_t count_byte(const char* data, std::size_t size, char c) {
 }
 
 LiteralSearcher::LiteralSearcher(std::string_view needle) : needle_(needle), avx2_(cpu_has_avx2()) {
-  choose(default_frequency());
+  std::tie(first_, second_) = rare_byte_offsets(needle_, typical_text_frequency());
 }
 
 void LiteralSearcher::calibrate(std::span<const char> sample) {
   if (sample.size() < 4096) return;  // too little data to beat the defaults
-  std::array<std::uint32_t, 256> f{};
+  ByteFrequency f{};
   for (char c : sample) ++f[static_cast<unsigned char>(c)];
-  choose(f);
-}
-
-void LiteralSearcher::choose(const std::array<std::uint32_t, 256>& frequency) {
-  if (needle_.size() < 2) {
-    first_ = second_ = 0;
-    return;
-  }
-  auto freq = [&](std::size_t i) { return frequency[static_cast<unsigned char>(needle_[i])]; };
-  std::size_t best = 0;
-  for (std::size_t i = 1; i < needle_.size(); ++i)
-    if (freq(i) < freq(best)) best = i;
-  std::size_t other = best == 0 ? 1 : 0;
-  for (std::size_t i = 0; i < needle_.size(); ++i)
-    if (i != best && needle_[i] != needle_[best] && (needle_[other] == needle_[best] || freq(i) < freq(other)))
-      other = i;
-  first_ = best;
-  second_ = other;
+  std::tie(first_, second_) = rare_byte_offsets(needle_, f);
 }
 
 const char* LiteralSearcher::find_scalar(const char* begin, const char* end) const {

@@ -13,6 +13,8 @@ int sluice_native_keep_all(const void*, const sluice_u8*, sluice_u32);
 int sluice_native_keep_none(const void*, const sluice_u8*, sluice_u32);
 }
 
+#include "byte_search.hpp"
+
 #include <charconv>
 #include <cstring>
 #include <type_traits>
@@ -28,12 +30,23 @@ std::vector<std::byte> to_bytes(const Params& params) {
   return bytes;
 }
 
+// What typical_text_frequency() sums to, roughly (see byte_search.cpp).
+constexpr std::uint64_t kTypicalTextTotal = 4096;
+
+void set_probes(sluice_needle& needle, const ByteFrequency& frequency, std::uint64_t total) {
+  std::string_view text(reinterpret_cast<const char*>(needle.bytes), needle.len);
+  auto [first, second] = bpf_probe_offsets(text, frequency, total);
+  needle.probe[0] = static_cast<sluice_u32>(first);
+  needle.probe[1] = static_cast<sluice_u32>(second);
+}
+
 void set_needle(sluice_needle& needle, std::string_view text, std::string_view what) {
   if (text.size() > SLUICE_NEEDLE_MAX)
     throw UsageError(std::string(what) + " is " + std::to_string(text.size()) +
                      " bytes long; filters carry at most " + std::to_string(SLUICE_NEEDLE_MAX));
   needle.len = static_cast<sluice_u32>(text.size());
   std::memcpy(needle.bytes, text.data(), text.size());
+  set_probes(needle, typical_text_frequency(), kTypicalTextTotal);
 }
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -64,9 +77,11 @@ Filter make_fixed_string(const FixedStringSpec& spec, auto make) {
       for (char& c : text) c = ascii_lower(c);
     set_needle(params.patterns[i], text, "pattern '" + patterns[i] + "'");
   }
-  bool exact = patterns.size() == 1 && !spec.invert && !spec.ignore_case && !patterns[0].empty();
-  if (exact) params.hdr.required_literal = params.patterns[0];
-  return make("fixed_string", &sluice_native_fixed_string, to_bytes(params), exact);
+  if (patterns.size() == 1 && !spec.invert && !spec.ignore_case && !patterns[0].empty()) {
+    params.hdr.required_literal = params.patterns[0];
+    params.hdr.literal_exact = 1;
+  }
+  return make("fixed_string", &sluice_native_fixed_string, to_bytes(params));
 }
 
 Filter make_column_compare(const ColumnCompareSpec& spec, auto make) {
@@ -104,26 +119,56 @@ Filter make_column_compare(const ColumnCompareSpec& spec, auto make) {
         params.hdr.required_literal = params.string_value;
       break;
   }
-  return make("column_compare", &sluice_native_column_compare, to_bytes(params), false);
+  return make("column_compare", &sluice_native_column_compare, to_bytes(params));
 }
 
 }  // namespace
 
-Filter::Filter(std::string name, sluice_native_filter_fn fn, std::vector<std::byte> params,
-               bool literal_is_exact)
-    : name_(std::move(name)), native_(fn), params_(std::move(params)),
-      literal_is_exact_(literal_is_exact) {}
+Filter::Filter(std::string name, sluice_native_filter_fn fn, std::vector<std::byte> params)
+    : name_(std::move(name)), native_(fn), params_(std::move(params)) {}
+
+namespace {
+sluice_param_header header_of(std::span<const std::byte> params) {
+  sluice_param_header header;
+  std::memcpy(&header, params.data(), sizeof(header));
+  return header;
+}
+}  // namespace
 
 std::string_view Filter::required_literal() const {
-  sluice_param_header header;
-  std::memcpy(&header, params_.data(), sizeof(header));
   const auto* base = reinterpret_cast<const char*>(params_.data());
-  return {base + offsetof(sluice_param_header, required_literal.bytes), header.required_literal.len};
+  return {base + offsetof(sluice_param_header, required_literal.bytes), header_of(params_).required_literal.len};
 }
 
+Filter Filter::tuned_for(std::span<const char> sample) const {
+  if (sample.empty()) return *this;
+  ByteFrequency frequency{};
+  for (char c : sample) ++frequency[static_cast<unsigned char>(c)];
+  Filter tuned = *this;
+  auto retune = [&](sluice_needle& n) { set_probes(n, frequency, sample.size()); };
+  auto edit = [&]<typename Params>(auto&& fn) {
+    Params p;
+    std::memcpy(&p, tuned.params_.data(), sizeof p);
+    fn(p);
+    std::memcpy(tuned.params_.data(), &p, sizeof p);
+  };
+  if (name_ == "fixed_string") {
+    edit.template operator()<sluice_fixed_string_params>([&](sluice_fixed_string_params& p) {
+      retune(p.hdr.required_literal);
+      for (sluice_u32 i = 0; i < p.npatterns && i < SLUICE_PATTERNS_MAX; ++i) retune(p.patterns[i]);
+    });
+  } else {
+    edit.template operator()<sluice_param_header>([&](sluice_param_header& h) { retune(h.required_literal); });
+  }
+  return tuned;
+}
+
+bool Filter::literal_is_exact() const { return header_of(params_).literal_exact != 0; }
+
 Filter Filter::make(const FilterSpec& spec) {
-  auto make = [](const char* name, sluice_native_filter_fn fn, std::vector<std::byte> params,
-                 bool exact) { return Filter(name, fn, std::move(params), exact); };
+  auto make = [](const char* name, sluice_native_filter_fn fn, std::vector<std::byte> params) {
+    return Filter(name, fn, std::move(params));
+  };
   return std::visit(
       [&](const auto& s) -> Filter {
         using T = std::decay_t<decltype(s)>;
@@ -132,9 +177,13 @@ Filter Filter::make(const FilterSpec& spec) {
         } else if constexpr (std::is_same_v<T, ColumnCompareSpec>) {
           return make_column_compare(s, make);
         } else if constexpr (std::is_same_v<T, KeepAllSpec>) {
-          return make("keep_all", &sluice_native_keep_all, to_bytes(sluice_constant_params{}), false);
+          sluice_constant_params params{};
+          params.hdr.constant = SLUICE_VERDICT_KEEP_ALL;
+          return make("keep_all", &sluice_native_keep_all, to_bytes(params));
         } else {
-          return make("keep_none", &sluice_native_keep_none, to_bytes(sluice_constant_params{}), false);
+          sluice_constant_params params{};
+          params.hdr.constant = SLUICE_VERDICT_DROP_ALL;
+          return make("keep_none", &sluice_native_keep_none, to_bytes(params));
         }
       },
       spec);

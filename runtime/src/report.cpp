@@ -37,11 +37,14 @@ std::string stats_to_json(const ScanStats& s) {
   std::snprintf(buf, sizeof buf,
                 "{\"backend\":%s,\"bytes_read\":%llu,\"bytes_delivered\":%llu,\"records_in\":%llu,"
                 "\"records_out\":%llu,\"wall_seconds\":%.6f,\"user_cpu_seconds\":%.6f,"
-                "\"system_cpu_seconds\":%.6f,\"throughput_gbps\":%.4f}",
+                "\"system_cpu_seconds\":%.6f,\"throughput_gbps\":%.4f,\"kernel_filter_bytes\":%llu,"
+                "\"windows\":%llu,\"boundary_bytes\":%llu,\"bpf_run_count\":%llu,\"bpf_run_time_ns\":%llu}",
                 json_quote(s.backend).c_str(), static_cast<unsigned long long>(s.bytes_read),
                 static_cast<unsigned long long>(s.bytes_delivered), static_cast<unsigned long long>(s.records_in),
                 static_cast<unsigned long long>(s.records_out), s.wall_seconds, s.user_cpu_seconds,
-                s.system_cpu_seconds, gb_per_second(s));
+                s.system_cpu_seconds, gb_per_second(s), static_cast<unsigned long long>(s.kernel_filter_bytes),
+                static_cast<unsigned long long>(s.windows), static_cast<unsigned long long>(s.boundary_bytes),
+                static_cast<unsigned long long>(s.bpf_run_count), static_cast<unsigned long long>(s.bpf_run_time_ns));
   return buf;
 }
 
@@ -59,7 +62,24 @@ std::string stats_to_text(const ScanStats& s) {
                 static_cast<unsigned long long>(s.bytes_delivered), static_cast<unsigned long long>(s.records_in),
                 static_cast<unsigned long long>(s.records_out), s.wall_seconds, gb_per_second(s), s.user_cpu_seconds,
                 s.system_cpu_seconds);
-  return buf;
+  std::string text = buf;
+  if (s.windows > 0) {
+    double boundary_share = s.bytes_delivered ? 100.0 * s.boundary_bytes / s.bytes_delivered : 0;
+    std::snprintf(buf, sizeof buf,
+                  "bytes into the kernel filter   %llu\n"
+                  "kernel filter windows          %llu\n"
+                  "boundary records (unjudged)    %llu bytes (%.1f%% of delivered)\n",
+                  static_cast<unsigned long long>(s.kernel_filter_bytes), static_cast<unsigned long long>(s.windows),
+                  static_cast<unsigned long long>(s.boundary_bytes), boundary_share);
+    text += buf;
+    if (s.bpf_run_count > 0) {
+      std::snprintf(buf, sizeof buf, "BPF runs / run time            %llu / %.6f s (%.0f ns per run)\n",
+                    static_cast<unsigned long long>(s.bpf_run_count), s.bpf_run_time_ns / 1e9,
+                    static_cast<double>(s.bpf_run_time_ns) / s.bpf_run_count);
+      text += buf;
+    }
+  }
+  return text;
 }
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include "chunk_source.hpp"
 #include "record_matcher.hpp"
 #include "resource_clock.hpp"
+#include "sockmap_backend.hpp"
 
 namespace sluice {
 
@@ -13,14 +14,31 @@ std::string_view to_string(BackendKind kind) {
     case BackendKind::read: return "read";
     case BackendKind::uring: return "uring";
     case BackendKind::mmap: return "mmap";
+    case BackendKind::sockmap: return "sockmap";
   }
   return "?";
 }
 
 BackendKind parse_backend(std::string_view name) {
-  for (BackendKind k : {BackendKind::automatic, BackendKind::read, BackendKind::uring, BackendKind::mmap})
+  for (BackendKind k : {BackendKind::automatic, BackendKind::read, BackendKind::uring, BackendKind::mmap,
+                        BackendKind::sockmap})
     if (name == to_string(k)) return k;
-  throw UsageError("unknown backend '" + std::string(name) + "' (use read, uring, mmap or auto)");
+  throw UsageError("unknown backend '" + std::string(name) + "' (use read, uring, mmap, sockmap or auto)");
+}
+
+std::string_view to_string(SockmapDriver driver) {
+  switch (driver) {
+    case SockmapDriver::sendfile: return "sendfile";
+    case SockmapDriver::uring: return "uring";
+    case SockmapDriver::write: return "write";
+  }
+  return "?";
+}
+
+SockmapDriver parse_driver(std::string_view name) {
+  for (SockmapDriver d : {SockmapDriver::sendfile, SockmapDriver::uring, SockmapDriver::write})
+    if (name == to_string(d)) return d;
+  throw UsageError("unknown driver '" + std::string(name) + "' (use sendfile, uring or write)");
 }
 
 ScanStats& ScanStats::operator+=(const ScanStats& o) {
@@ -30,6 +48,11 @@ ScanStats& ScanStats::operator+=(const ScanStats& o) {
   records_in += o.records_in;
   records_out += o.records_out;
   wall_seconds += o.wall_seconds;
+  kernel_filter_bytes += o.kernel_filter_bytes;
+  windows += o.windows;
+  boundary_bytes += o.boundary_bytes;
+  bpf_run_count += o.bpf_run_count;
+  bpf_run_time_ns += o.bpf_run_time_ns;
   user_cpu_seconds += o.user_cpu_seconds;
   system_cpu_seconds += o.system_cpu_seconds;
   return *this;
@@ -47,7 +70,8 @@ class UserSpaceBackend final : public Backend {
       case BackendKind::read: source_ = make_read_source(path, options); break;
       case BackendKind::uring: source_ = make_uring_source(path, options); break;
       case BackendKind::mmap: source_ = make_mmap_source(path, options); break;
-      case BackendKind::automatic: throw Error("internal: automatic backend not resolved");
+      case BackendKind::automatic:
+      case BackendKind::sockmap: throw Error("internal: not a user-space backend");
     }
   }
 
@@ -87,16 +111,25 @@ class UserSpaceBackend final : public Backend {
   bool done_ = false;
 };
 
-BackendKind resolve(BackendKind requested) {
-  // read(2) with a 1 MiB buffer is as fast as io_uring for cached sequential reads and
-  // works everywhere (kernel field notes); kernel backends join this choice later.
-  return requested == BackendKind::automatic ? BackendKind::read : requested;
+std::unique_ptr<Backend> make_backend(const std::string& path, const Filter& filter, const ScanOptions& options) {
+  BackendKind kind = options.backend == BackendKind::automatic ? choose_backend(filter, options) : options.backend;
+  if (kind == BackendKind::sockmap) return make_sockmap_backend(path, filter, options);
+  return std::make_unique<UserSpaceBackend>(kind, path, filter, options);
 }
 
 }  // namespace
 
+BackendKind choose_backend(const Filter&, const ScanOptions&) {
+  // Measured on Linux 6.18 (docs/performance.md): for a local file the sockmap path costs
+  // 2-4x the CPU and time of read(2) at every selectivity, because the kernel copies the
+  // file into socket memory and the BPF scan is slower than a SIMD scan. read(2) with a
+  // 1 MiB buffer is as fast as io_uring and mmap for cached sequential reads and works
+  // everywhere, so it is the automatic choice; sockmap is chosen explicitly.
+  return BackendKind::read;
+}
+
 Scanner::Scanner(const std::string& path, const Filter& filter, const ScanOptions& options)
-    : backend_(std::make_unique<UserSpaceBackend>(resolve(options.backend), path, filter, options)) {}
+    : backend_(make_backend(path, filter, options)) {}
 Scanner::~Scanner() = default;
 Scanner::Scanner(Scanner&&) noexcept = default;
 Scanner& Scanner::operator=(Scanner&&) noexcept = default;

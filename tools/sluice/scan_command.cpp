@@ -99,7 +99,8 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
       ("filter", po::value<std::string>(), "calibration filter: keep-all or keep-none");
   po::options_description io_opts("Backend and output");
   io_opts.add_options()
-      ("backend,b", po::value<std::string>()->default_value("auto"), "read, uring, mmap or auto")
+      ("backend,b", po::value<std::string>()->default_value("auto"), "read, uring, mmap, sockmap or auto")
+      ("driver", po::value<std::string>()->default_value("sendfile"), "sockmap: sendfile, uring or write")
       ("buffer-size", po::value<std::size_t>()->default_value(std::size_t{1} << 20), "bytes per read (read/uring)")
       ("queue-depth", po::value<unsigned>()->default_value(4), "reads in flight (uring)")
       ("direct", po::bool_switch(), "O_DIRECT reads, bypassing the page cache (uring)")
@@ -166,12 +167,14 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   req.options.queue_depth = vm["queue-depth"].as<unsigned>();
   if (req.options.queue_depth < 1 || req.options.queue_depth > 64) throw UsageError("--queue-depth must be 1..64");
   req.options.direct = vm["direct"].as<bool>();
+  req.options.driver = parse_driver(vm["driver"].as<std::string>());
   if (req.options.direct && req.options.backend != BackendKind::uring)
     throw UsageError("--direct needs --backend uring");
   req.count = vm["count"].as<bool>();
   req.stats = vm["stats"].as<bool>();
   req.json = vm["json"].as<bool>();
   req.options.count_input_records = req.stats;
+  req.options.collect_bpf_stats = req.stats;
   req.with_filename = (req.files.size() > 1 || vm["with-filename"].as<bool>()) && !vm["no-filename"].as<bool>();
   return req;
 }

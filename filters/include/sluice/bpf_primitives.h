@@ -58,7 +58,29 @@ static __always_inline sluice_u32 sluice_ascii_lower(sluice_u32 c)
 	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
-/* First position in [from, end) holding byte c, or SLUICE_NOT_FOUND. SWAR, 32 bytes a step. */
+/* Non-zero iff some byte of x is zero (per word: OR these, then AND SLUICE_HIGHS once). */
+#define SLUICE_ZERO_HINT(x) (((x) - SLUICE_ONES) & ~(x))
+
+/* 64 bytes at `pos`, one masked base pointer and constant offsets (in bounds: the scratch
+ * window has SLUICE_MAX_READ bytes past the mask). */
+#define SLUICE_BLOCK_PTR(w, pos) ((const sluice_u64 *)&(w)->b[(pos) & SLUICE_ACCESS_MASK])
+
+/* Position of the first byte equal to pat's byte in the 64-byte block at base, which is
+ * known to hold one. */
+static __always_inline sluice_u32 sluice_block_first(const sluice_u64 *base, sluice_u64 pat)
+{
+	sluice_u32 k;
+
+	for (k = 0; k < 7; k++) {
+		sluice_u64 m = sluice_zero_bytes(base[k] ^ pat);
+
+		if (m)
+			return 8 * k + sluice_lowest_byte(m);
+	}
+	return 56 + sluice_lowest_byte(sluice_zero_bytes(base[7] ^ pat));
+}
+
+/* First position in [from, end) holding byte c, or SLUICE_NOT_FOUND. SWAR, 64 bytes a step. */
 SLUICE_PRIMITIVE sluice_u32 sluice_find_byte(sluice_buf_t w, sluice_u32 from, sluice_u32 end,
 					     sluice_u32 c)
 {
@@ -67,28 +89,88 @@ SLUICE_PRIMITIVE sluice_u32 sluice_find_byte(sluice_buf_t w, sluice_u32 from, sl
 
 	if (!w || from >= end || end - from > SLUICE_WINDOW_SIZE)
 		return SLUICE_NOT_FOUND;
-	nblocks = (int)((end - from + 31) / 32);
+	nblocks = (int)((end - from + 63) / 64);
 	sluice_for(i, 0, nblocks) {
-		sluice_u32 pos = from + (sluice_u32)i * 32;
-		sluice_u64 m0 = sluice_zero_bytes(SLUICE_WORD(w, pos) ^ pat);
-		sluice_u64 m1 = sluice_zero_bytes(SLUICE_WORD(w, pos + 8) ^ pat);
-		sluice_u64 m2 = sluice_zero_bytes(SLUICE_WORD(w, pos + 16) ^ pat);
-		sluice_u64 m3 = sluice_zero_bytes(SLUICE_WORD(w, pos + 24) ^ pat);
-		sluice_u32 hit;
+		sluice_u32 pos = from + (sluice_u32)i * 64, hit;
+		const sluice_u64 *q = SLUICE_BLOCK_PTR(w, pos);
+		sluice_u64 x0 = q[0] ^ pat, x1 = q[1] ^ pat, x2 = q[2] ^ pat, x3 = q[3] ^ pat;
+		sluice_u64 x4 = q[4] ^ pat, x5 = q[5] ^ pat, x6 = q[6] ^ pat, x7 = q[7] ^ pat;
 
-		if (!(m0 | m1 | m2 | m3))
+		if (!((SLUICE_ZERO_HINT(x0) | SLUICE_ZERO_HINT(x1) | SLUICE_ZERO_HINT(x2) |
+		       SLUICE_ZERO_HINT(x3) | SLUICE_ZERO_HINT(x4) | SLUICE_ZERO_HINT(x5) |
+		       SLUICE_ZERO_HINT(x6) | SLUICE_ZERO_HINT(x7)) & SLUICE_HIGHS))
 			continue;
-		if (m0)
-			hit = pos + sluice_lowest_byte(m0);
-		else if (m1)
-			hit = pos + 8 + sluice_lowest_byte(m1);
-		else if (m2)
-			hit = pos + 16 + sluice_lowest_byte(m2);
-		else
-			hit = pos + 24 + sluice_lowest_byte(m3);
+		hit = pos + sluice_block_first(q, pat);
 		return hit < end ? hit : SLUICE_NOT_FOUND;
 	}
 	return SLUICE_NOT_FOUND;
+}
+
+/* High bit set in exactly the bytes of x that are zero (no false positives, so the highest
+ * flagged byte is a real one: what a backward search needs). */
+static __always_inline sluice_u64 sluice_zero_bytes_exact(sluice_u64 x)
+{
+	sluice_u64 low7 = 0x7f7f7f7f7f7f7f7full;
+
+	return ~(((x & low7) + low7) | x | low7);
+}
+
+/* Index (0..7) of the highest byte whose high bit is set in a non-zero mask. */
+static __always_inline sluice_u32 sluice_highest_byte(sluice_u64 m)
+{
+	sluice_u32 idx = 7;
+
+	if (!(m & 0xffffffff00000000ull)) { m <<= 32; idx -= 4; }
+	if (!(m & 0xffff000000000000ull)) { m <<= 16; idx -= 2; }
+	if (!(m & 0xff00000000000000ull)) idx -= 1;
+	return idx;
+}
+
+/* Last position in [from, end) holding c, for a range shorter than 32 bytes. */
+SLUICE_PRIMITIVE sluice_u32 sluice_rfind_byte_short(sluice_buf_t w, sluice_u32 from, sluice_u32 end,
+						    sluice_u32 c)
+{
+	sluice_u32 k;
+
+	if (!w)
+		return SLUICE_NOT_FOUND;
+	for (k = 1; k <= 32; k++) {
+		if (end < from + k)
+			break;
+		if (SLUICE_BYTE(w, end - k) == (c & 0xff))
+			return end - k;
+	}
+	return SLUICE_NOT_FOUND;
+}
+
+/* Last position in [from, end) holding byte c, or SLUICE_NOT_FOUND. SWAR, 32 bytes a step
+ * backwards from end; the last (lowest) partial block byte by byte. */
+SLUICE_PRIMITIVE sluice_u32 sluice_rfind_byte(sluice_buf_t w, sluice_u32 from, sluice_u32 end,
+					      sluice_u32 c)
+{
+	sluice_u64 pat = SLUICE_ONES * (c & 0xff);
+	int i, nfull;
+
+	if (!w || from >= end || end - from > SLUICE_WINDOW_SIZE)
+		return SLUICE_NOT_FOUND;
+	nfull = (int)((end - from) / 32);
+	sluice_for(i, 0, nfull) {
+		sluice_u32 pos = end - (sluice_u32)(i + 1) * 32;  /* block [pos, pos + 32) */
+		sluice_u64 m3 = sluice_zero_bytes_exact(SLUICE_WORD(w, pos + 24) ^ pat);
+		sluice_u64 m2 = sluice_zero_bytes_exact(SLUICE_WORD(w, pos + 16) ^ pat);
+		sluice_u64 m1 = sluice_zero_bytes_exact(SLUICE_WORD(w, pos + 8) ^ pat);
+		sluice_u64 m0 = sluice_zero_bytes_exact(SLUICE_WORD(w, pos) ^ pat);
+
+		if (m3)
+			return pos + 24 + sluice_highest_byte(m3);
+		if (m2)
+			return pos + 16 + sluice_highest_byte(m2);
+		if (m1)
+			return pos + 8 + sluice_highest_byte(m1);
+		if (m0)
+			return pos + sluice_highest_byte(m0);
+	}
+	return sluice_rfind_byte_short(w, from, end - (sluice_u32)nfull * 32, c);
 }
 
 /* Does the needle start at pos? (the caller guarantees it fits before the record end) */
@@ -114,56 +196,57 @@ SLUICE_PRIMITIVE int sluice_needle_at(sluice_buf_t w, sluice_u32 pos, const stru
 	return 1;
 }
 
-/* Candidates for the needle's first byte in one 8-byte word, each verified. */
-static __always_inline sluice_u32 sluice_needle_word(sluice_buf_t w, sluice_u32 pos, sluice_u32 last,
-						     const struct sluice_needle *n, sluice_u32 icase,
-						     sluice_u64 pat_a, sluice_u64 pat_b)
-{
-	sluice_u64 word = SLUICE_WORD(w, pos);
-	sluice_u64 m = sluice_zero_bytes(word ^ pat_a) | sluice_zero_bytes(word ^ pat_b);
-	int k;
-
-	for (k = 0; k < 8 && m; k++) {
-		sluice_u32 cand = pos + sluice_lowest_byte(m);
-
-		if (cand > last)
-			return SLUICE_NOT_FOUND;
-		if (sluice_needle_at(w, cand, n, icase))
-			return cand;
-		m &= m - 1; /* masks hold one bit per byte: this moves to the next candidate */
-	}
-	return SLUICE_NOT_FOUND;
-}
-
-/* One 32-byte block of the needle scan: first verified match at or before `last`. */
+/* One 64-byte block of candidate starts [pos, pos + 64): the first verified match at or
+ * before `last`, or SLUICE_NOT_FOUND. A candidate has the needle's probe bytes in place
+ * (both cases of the first probe byte with icase, where the second probe is not used). */
 SLUICE_PRIMITIVE sluice_u32 sluice_needle_block(sluice_buf_t w, sluice_u32 pos, sluice_u32 last,
 						const struct sluice_needle *n, sluice_u32 icase)
 {
-	sluice_u32 c0, c1, hit, k;
-	sluice_u64 pat_a, pat_b;
+	sluice_u32 p0, p1, c0, c0b, c1, k, j;
+	sluice_u64 pa, pb, pc;
+	const sluice_u64 *q0, *q1;
 
 	if (!w || !n)
 		return SLUICE_NOT_FOUND;
-	c0 = n->bytes[0];
-	c1 = (icase && c0 >= 'a' && c0 <= 'z') ? c0 - 32 : c0;
-	pat_a = SLUICE_ONES * c0;
-	pat_b = SLUICE_ONES * c1;
-	for (k = 0; k < 4; k++) {
-		hit = sluice_needle_word(w, pos + 8 * k, last, n, icase, pat_a, pat_b);
-		if (hit != SLUICE_NOT_FOUND)
-			return hit;
-		if (pos + 8 * k + 8 > last)
-			break;
+	p0 = n->probe[0] & (SLUICE_NEEDLE_MAX - 1);
+	p1 = n->probe[1] & (SLUICE_NEEDLE_MAX - 1);
+	c0 = n->bytes[p0];
+	c0b = (icase && c0 >= 'a' && c0 <= 'z') ? c0 - 32 : c0;
+	c1 = n->bytes[p1];
+	pa = SLUICE_ONES * c0;
+	pb = SLUICE_ONES * c0b;
+	pc = SLUICE_ONES * c1;
+	q0 = SLUICE_BLOCK_PTR(w, pos + p0);
+	q1 = SLUICE_BLOCK_PTR(w, pos + p1);
+	for (k = 0; k < 8; k++) {
+		sluice_u64 m = sluice_zero_bytes(q0[k] ^ pa);
+
+		if (icase)
+			m |= sluice_zero_bytes(q0[k] ^ pb);
+		else
+			m &= sluice_zero_bytes(q1[k] ^ pc);
+		for (j = 0; j < 8 && m; j++) {
+			sluice_u32 cand = pos + 8 * k + sluice_lowest_byte(m);
+
+			if (cand > last)
+				return SLUICE_NOT_FOUND;
+			if (sluice_needle_at(w, cand, n, icase))
+				return cand;
+			m &= m - 1; /* masks hold one bit per byte: on to the next candidate */
+		}
 	}
 	return SLUICE_NOT_FOUND;
 }
 
 /* First position in [from, end) where the whole needle occurs, or SLUICE_NOT_FOUND.
- * With icase, record bytes are ASCII-lowercased and the needle must be stored lowercased. */
+ * With icase, record bytes are ASCII-lowercased and the needle must be stored lowercased.
+ * The fast loop tests 64 candidate starts a step for the probe bytes (two of them without
+ * icase: a "packed pair", so common bytes rarely stop it). */
 SLUICE_PRIMITIVE sluice_u32 sluice_find_needle(sluice_buf_t w, sluice_u32 from, sluice_u32 end,
 					       const struct sluice_needle *n, sluice_u32 icase)
 {
-	sluice_u32 nl, last;
+	sluice_u32 nl, last, p0, p1, c0, c0b, c1;
+	sluice_u64 pa, pb, pc;
 	int i, nblocks;
 
 	if (!w || !n || from > end || end - from > SLUICE_WINDOW_SIZE)
@@ -176,12 +259,51 @@ SLUICE_PRIMITIVE sluice_u32 sluice_find_needle(sluice_buf_t w, sluice_u32 from, 
 	if (end - from < nl)
 		return SLUICE_NOT_FOUND;
 	last = end - nl;
-	nblocks = (int)((last - from) / 32 + 1);
+	p0 = n->probe[0] & (SLUICE_NEEDLE_MAX - 1);
+	p1 = n->probe[1] & (SLUICE_NEEDLE_MAX - 1);
+	c0 = n->bytes[p0];
+	c0b = (icase && c0 >= 'a' && c0 <= 'z') ? c0 - 32 : c0;
+	c1 = n->bytes[p1];
+	pa = SLUICE_ONES * c0;
+	pb = SLUICE_ONES * c0b;
+	pc = SLUICE_ONES * c1;
+	nblocks = (int)((last - from) / 64 + 1);
 	sluice_for(i, 0, nblocks) {
-		sluice_u32 hit = sluice_needle_block(w, from + (sluice_u32)i * 32, last, n, icase);
+		sluice_u32 pos = from + (sluice_u32)i * 64, hit;
+		const sluice_u64 *q0 = SLUICE_BLOCK_PTR(w, pos + p0);
+		const sluice_u64 *q1 = SLUICE_BLOCK_PTR(w, pos + p1);
+		sluice_u64 t = 0;
+		sluice_u32 k;
 
+		/* (x - 1) & ~x per word, OR-ed over the block: a byte position survives where the
+		 * probe byte matches (either case with icase; and the second probe too when the
+		 * configurator chose a pair because no needle byte is rare in the data) */
+		if (icase) {
+			for (k = 0; k < 8; k++) {
+				sluice_u64 a = q0[k] ^ pa, b = q0[k] ^ pb;
+
+				t |= SLUICE_ZERO_HINT(a) | SLUICE_ZERO_HINT(b);
+			}
+		} else if (p0 == p1) {
+			for (k = 0; k < 8; k++) {
+				sluice_u64 a = q0[k] ^ pa;
+
+				t |= SLUICE_ZERO_HINT(a);
+			}
+		} else {
+			for (k = 0; k < 8; k++) {
+				sluice_u64 a = q0[k] ^ pa, c = q1[k] ^ pc;
+
+				t |= SLUICE_ZERO_HINT(a) & SLUICE_ZERO_HINT(c);
+			}
+		}
+		if (!(t & SLUICE_HIGHS))
+			continue;
+		hit = sluice_needle_block(w, pos, last, n, icase);
 		if (hit != SLUICE_NOT_FOUND)
 			return hit;
+		if (pos + 64 > last)
+			break;
 	}
 	return SLUICE_NOT_FOUND;
 }

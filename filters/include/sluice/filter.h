@@ -56,7 +56,7 @@ typedef int64_t sluice_s64;
 /* Every BPF access index is masked with this, so it is in bounds by construction;
  * the scratch buffer is sized so that any masked index plus SLUICE_MAX_READ fits. */
 #define SLUICE_ACCESS_MASK (2u * SLUICE_WINDOW_SIZE - 1u)
-#define SLUICE_MAX_READ 64u
+#define SLUICE_MAX_READ 64u /* one 64-byte SWAR block past any masked index */
 #define SLUICE_SCRATCH_SIZE (2u * SLUICE_WINDOW_SIZE + SLUICE_MAX_READ)
 
 /* Longest needle, literal or string constant a filter can carry. */
@@ -68,6 +68,10 @@ typedef int64_t sluice_s64;
 
 struct sluice_needle {
 	sluice_u32 len;
+	/* Offsets of the needle bytes a SWAR scan looks for first, chosen by the configurator
+	 * from byte frequencies: equal when one byte is rare enough alone, otherwise a pair
+	 * (probe[0] < probe[1]). A hint for speed only: any valid offsets give the same result. */
+	sluice_u32 probe[2];
 	sluice_u8 bytes[SLUICE_NEEDLE_MAX];
 };
 
@@ -83,7 +87,13 @@ struct sluice_decimal {
 
 struct sluice_param_header {
 	struct sluice_needle required_literal; /* len 0: the filter declares none */
+	sluice_u32 literal_exact; /* 1: the filter keeps exactly the records containing it */
+	sluice_u32 constant;      /* SLUICE_VERDICT_*: a host may skip judging altogether */
 };
+
+#define SLUICE_VERDICT_VARIES 0
+#define SLUICE_VERDICT_KEEP_ALL 1
+#define SLUICE_VERDICT_DROP_ALL 2
 
 /* The BPF scratch window: one per CPU in an array map. */
 struct sluice_window {
@@ -116,19 +126,16 @@ typedef const sluice_u8 *sluice_buf_t;
 #endif
 
 /*
- * SLUICE_PARAM_PTR(type, name, lvalue): `const type *name` for a parameter (a needle,
- * a decimal) to pass to a primitive. The kernel treats a pointer argument of a global
- * BPF function as writable memory, and .rodata is read-only, so on BPF the parameter is
- * first copied to the stack; natively it is a plain pointer.
+ * SLUICE_PARAM_PTR(type, name, lvalue): `const type *name` for a parameter (a needle, a
+ * decimal) to pass to a primitive. The kernel treats a pointer argument of a global BPF
+ * function as writable memory, and .rodata is read-only, so on BPF the pointer is to the
+ * same field of `sluice_params_mem`, a copy of the parameters in .data that the loader
+ * writes together with .rodata. Natively it is a plain pointer.
  */
 #if SLUICE_BPF
 #  define SLUICE_PARAM_PTR(type, name, lvalue)                                              \
-	const type *name##__src = (const type *)&(lvalue);                                   \
-	type name##__copy;                                                                   \
-	/* hide the source from clang, which would fold reads of the zeroed initialiser */    \
-	asm volatile("" : "+r"(name##__src));                                                \
-	name##__copy = *name##__src;                                                         \
-	const type *name = &name##__copy
+	const type *name = (const type *)((const char *)&sluice_params_mem +                 \
+					  ((const char *)&(lvalue) - (const char *)&sluice_params))
 #else
 #  define SLUICE_PARAM_PTR(type, name, lvalue) const type *name = (const type *)&(lvalue)
 #endif
@@ -147,6 +154,7 @@ typedef const sluice_u8 *sluice_buf_t;
 #if SLUICE_BPF
 #  define SLUICE_FILTER(name, params_type)                                                  \
 	const volatile params_type sluice_params = {};                                      \
+	params_type sluice_params_mem SEC(".data") = {};                                    \
 	static __attribute__((always_inline)) int sluice_filter_body_##name(                \
 		SLUICE_PARAM_QUAL params_type *P, sluice_buf_t w, sluice_u32 off,           \
 		sluice_u32 len);                                                            \

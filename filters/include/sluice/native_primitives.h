@@ -26,6 +26,17 @@ SLUICE_PRIMITIVE sluice_u32 sluice_find_byte(sluice_buf_t w, sluice_u32 from, sl
 	return hit ? (sluice_u32)(hit - w) : SLUICE_NOT_FOUND;
 }
 
+SLUICE_PRIMITIVE sluice_u32 sluice_rfind_byte(sluice_buf_t w, sluice_u32 from, sluice_u32 end,
+					      sluice_u32 c)
+{
+	const sluice_u8 *hit;
+
+	if (from >= end)
+		return SLUICE_NOT_FOUND;
+	hit = (const sluice_u8 *)memrchr(w + from, (int)(c & 0xff), end - from);
+	return hit ? (sluice_u32)(hit - w) : SLUICE_NOT_FOUND;
+}
+
 SLUICE_PRIMITIVE int sluice_needle_at(sluice_buf_t w, sluice_u32 pos, const struct sluice_needle *n,
 				      sluice_u32 icase)
 {

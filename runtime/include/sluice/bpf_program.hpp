@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct bpf_object;
 
@@ -38,17 +39,24 @@ struct LoadInfo {
   double load_seconds = 0;                  // open + verify + JIT
 };
 
+// A host program's own load-time constants (`const volatile __u32` in .rodata), by name.
+struct HostSetting {
+  std::string name;
+  std::uint32_t value;
+};
+
 // A loaded skeleton of host `host` built with `filter`'s source, parameters written into
 // .rodata before load. Releases every kernel object on destruction.
 class LoadedFilterObject {
  public:
-  LoadedFilterObject(std::string_view host, const Filter& filter);
+  LoadedFilterObject(std::string_view host, const Filter& filter, const std::vector<HostSetting>& settings = {});
   ~LoadedFilterObject();
   LoadedFilterObject(const LoadedFilterObject&) = delete;
   LoadedFilterObject& operator=(const LoadedFilterObject&) = delete;
 
   struct bpf_object* object() const;
   int program_fd(std::string_view program_name) const;  // throws if absent
+  int map_fd(std::string_view map_name) const;          // throws if absent
   const LoadInfo& load_info() const { return info_; }
 
  private:

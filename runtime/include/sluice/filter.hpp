@@ -59,7 +59,11 @@ class Filter {
   std::string_view required_literal() const;
   // True when the filter keeps exactly the records containing required_literal(), so a
   // host that found the literal in a record needs no further check.
-  bool literal_is_exact() const { return literal_is_exact_; }
+  bool literal_is_exact() const;
+
+  // A copy whose search hints (the needle bytes a BPF scan probes first) suit data like
+  // `sample`. Which records are kept does not change.
+  Filter tuned_for(std::span<const char> sample) const;
 
   bool keep(std::string_view record) const {
     return native_(params_.data(), reinterpret_cast<const std::uint8_t*>(record.data()),
@@ -67,12 +71,10 @@ class Filter {
   }
 
  private:
-  Filter(std::string name, sluice_native_filter_fn fn, std::vector<std::byte> params,
-         bool literal_is_exact);
+  Filter(std::string name, sluice_native_filter_fn fn, std::vector<std::byte> params);
   std::string name_;
   sluice_native_filter_fn native_ = nullptr;
   std::vector<std::byte> params_;
-  bool literal_is_exact_ = false;
 };
 
 }  // namespace sluice

@@ -37,7 +37,17 @@ enum class BackendKind {
   read,       // read(2) into one reused buffer
   uring,      // io_uring reads, several in flight (optionally O_DIRECT)
   mmap,       // the file mapped and scanned in place
+  sockmap,    // in the kernel: sendfile/splice into a sockmap'd socket, sk_msg filter
 };
+
+// How the sockmap backend pushes the file through the kernel filter.
+enum class SockmapDriver {
+  sendfile,  // sendfile(2), one window-sized message per call
+  uring,     // io_uring: IORING_OP_SPLICE file -> pipe -> socket, receive with io_uring
+  write,     // read(2) + write(2) of large messages (several windows each): for tests
+};
+std::string_view to_string(SockmapDriver driver);
+SockmapDriver parse_driver(std::string_view name);  // throws UsageError
 
 std::string_view to_string(BackendKind kind);
 BackendKind parse_backend(std::string_view name);  // throws UsageError
@@ -48,7 +58,12 @@ struct ScanOptions {
   unsigned queue_depth = 4;                         // uring: reads in flight
   bool direct = false;                              // uring: O_DIRECT, registered buffers
   bool count_input_records = true;                  // fill ScanStats::records_in
+  SockmapDriver driver = SockmapDriver::sendfile;   // sockmap: how data enters the kernel
+  bool collect_bpf_stats = false;                   // kernel backends: BPF run count/time
 };
+
+// What BackendKind::automatic resolves to for this filter and these options.
+BackendKind choose_backend(const Filter& filter, const ScanOptions& options);
 
 struct RecordBatch {
   std::vector<std::string_view> records;

@@ -16,6 +16,13 @@ struct ScanStats {
   double user_cpu_seconds = 0;          // process-wide getrusage delta over the scan
   double system_cpu_seconds = 0;
 
+  // In-kernel filtering (zero for user-space backends).
+  std::uint64_t kernel_filter_bytes = 0;  // bytes that entered the kernel filter
+  std::uint64_t windows = 0;              // program runs (windows judged or passed)
+  std::uint64_t boundary_bytes = 0;       // delivered bytes the kernel passed unjudged
+  std::uint64_t bpf_run_count = 0;        // BPF run statistics (kernel.bpf_stats_enabled)
+  std::uint64_t bpf_run_time_ns = 0;
+
   // Adds another file's scan of the same run (several FILE arguments).
   ScanStats& operator+=(const ScanStats& other);
 };

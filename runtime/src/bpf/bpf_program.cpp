@@ -4,6 +4,7 @@
 #include "xdp_record.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
@@ -96,8 +97,32 @@ struct LoadedFilterObject::Impl {
 namespace {
 
 // Opens, configures and loads; returns the error code of the load (0 on success).
-int open_and_load(LoadedFilterObject&, const bpf::SkeletonOps& ops, const Filter& filter, std::vector<char>& log,
-                  std::uint32_t log_level, void*& skel_out) {
+// Writes a `const volatile __u32` of the host's .rodata, found by name through BTF.
+void set_rodata_u32(bpf_object* obj, const HostSetting& setting) {
+  const struct btf* btf = bpf_object__btf(obj);
+  bpf_map* rodata = nullptr;
+  for (bpf_map* m = bpf_object__next_map(obj, nullptr); m; m = bpf_object__next_map(obj, m))
+    if (std::string_view(bpf_map__name(m)).ends_with(".rodata")) rodata = m;
+  std::int32_t sec_id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+  if (!rodata || sec_id < 0) throw Error("host has no .rodata for setting " + setting.name);
+  const btf_type* sec = btf__type_by_id(btf, static_cast<std::uint32_t>(sec_id));
+  const btf_var_secinfo* vars = btf_var_secinfos(sec);
+  for (std::uint16_t i = 0; i < btf_vlen(sec); ++i) {
+    const btf_type* var = btf__type_by_id(btf, vars[i].type);
+    if (setting.name != btf__name_by_offset(btf, var->name_off)) continue;
+    if (vars[i].size != sizeof(std::uint32_t)) throw Error("host setting " + setting.name + " is not 32 bits");
+    std::size_t size = 0;
+    // libbpf 1.1 returns the mmaped initial value as const; it is writable until load.
+    auto* base = static_cast<char*>(const_cast<void*>(bpf_map__initial_value(rodata, &size)));
+    if (!base || vars[i].offset + sizeof(std::uint32_t) > size) throw Error("host .rodata too small for " + setting.name);
+    std::memcpy(base + vars[i].offset, &setting.value, sizeof(std::uint32_t));
+    return;
+  }
+  throw Error("host has no setting named " + setting.name);
+}
+
+int open_and_load(const bpf::SkeletonOps& ops, const Filter& filter, const std::vector<HostSetting>& settings,
+                  std::vector<char>& log, std::uint32_t log_level, void*& skel_out) {
   LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log.data(), .kernel_log_size = log.size(),
               .kernel_log_level = log_level);
   void* skel = ops.open(&opts);
@@ -106,6 +131,8 @@ int open_and_load(LoadedFilterObject&, const bpf::SkeletonOps& ops, const Filter
   if (filter.params().size() != ops.params_size)
     throw Error("internal: parameter block of '" + filter.name() + "' has the wrong size");
   std::memcpy(ops.params(skel), filter.params().data(), ops.params_size);
+  std::memcpy(ops.params_mem(skel), filter.params().data(), ops.params_size);
+  for (const HostSetting& setting : settings) set_rodata_u32(ops.object(skel), setting);
   if (bpf_map* scratch = bpf_object__find_map_by_name(ops.object(skel), "scratch")) {
     int cpus = libbpf_num_possible_cpus();
     if (cpus > 0) bpf_map__set_max_entries(scratch, static_cast<std::uint32_t>(cpus));
@@ -115,14 +142,16 @@ int open_and_load(LoadedFilterObject&, const bpf::SkeletonOps& ops, const Filter
 
 }  // namespace
 
-LoadedFilterObject::LoadedFilterObject(std::string_view host, const Filter& filter) : impl_(std::make_unique<Impl>()) {
+LoadedFilterObject::LoadedFilterObject(std::string_view host, const Filter& filter,
+                                       const std::vector<HostSetting>& settings)
+    : impl_(std::make_unique<Impl>()) {
   const bpf::SkeletonOps& ops = find_skeleton(host, filter.name());
   impl_->ops = &ops;
   std::vector<char> log(kLogSize, '\0');
   auto t0 = std::chrono::steady_clock::now();
   // Level 4 (statistics) keeps the log short on success; on failure we load again with
   // level 0, which makes libbpf retry at level 1 and fill the buffer with the reason.
-  int rc = open_and_load(*this, ops, filter, log, 4, impl_->skel);
+  int rc = open_and_load(ops, filter, settings, log, 4, impl_->skel);
   auto t1 = std::chrono::steady_clock::now();
   if (rc == 0) {
     info_.load_seconds = std::chrono::duration<double>(t1 - t0).count();
@@ -142,7 +171,7 @@ LoadedFilterObject::LoadedFilterObject(std::string_view host, const Filter& filt
   }
   std::fill(log.begin(), log.end(), '\0');
   void* retry = nullptr;
-  int rc2 = open_and_load(*this, ops, filter, log, 0, retry);
+  int rc2 = open_and_load(ops, filter, settings, log, 0, retry);
   if (retry) ops.destroy(retry);
   std::string text(log.data());
   if (text.empty()) throw BpfLoadError(what + ": " + std::strerror(rc2 ? -rc2 : -rc), text);
@@ -160,6 +189,12 @@ int LoadedFilterObject::program_fd(std::string_view program_name) const {
   bpf_program* prog = bpf_object__find_program_by_name(object(), std::string(program_name).c_str());
   if (!prog) throw Error("BPF program '" + std::string(program_name) + "' not found in " + impl_->ops->host);
   return bpf_program__fd(prog);
+}
+
+int LoadedFilterObject::map_fd(std::string_view map_name) const {
+  bpf_map* map = bpf_object__find_map_by_name(object(), std::string(map_name).c_str());
+  if (!map) throw Error("BPF map '" + std::string(map_name) + "' not found in " + impl_->ops->host);
+  return bpf_map__fd(map);
 }
 
 XdpRecordProgram::XdpRecordProgram(const Filter& filter)

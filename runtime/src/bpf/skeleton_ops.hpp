@@ -19,7 +19,8 @@ struct SkeletonOps {
   int (*load)(void* skel);
   void (*destroy)(void* skel);
   struct bpf_object* (*object)(void* skel);
-  void* (*params)(void* skel);  // the filter's parameter block in .rodata
+  void* (*params)(void* skel);      // the filter's parameter block in .rodata (verifier constants)
+  void* (*params_mem)(void* skel);  // its copy in .data (memory primitives can point into)
 };
 
 std::span<const SkeletonOps* const> all_skeletons();

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sk_msg_filter: filters file data on its way through a sockmap'd TCP socket.
+ *
+ * The sockmap backend feeds a file into the sender socket with sendfile()/splice(); this
+ * program runs on each message (or window of it), judges newline-separated records with
+ * the filter built in (-DSLUICE_FILTER_SOURCE), compacts the kept records at the front of
+ * the window, removes the rest with ONE bpf_msg_pop_data, and redirects the kept bytes to
+ * the receiver socket's ingress queue. The first and the last (partial) record of each
+ * window cannot be judged here; they pass and user space judges them.
+ *
+ * Kernel bugs designed around (kernel field notes, Linux 6.18):
+ *  A: apply_bytes is sticky across re-runs of one message: set it on every run, 0 when the
+ *     run wants no limit.
+ *  B: ingress redirect + apply_bytes + 15 or more pops loses data silently: one pop per window.
+ *  SK_DROP fails the sender with EACCES: never drop, only pop.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <sluice/filter.h>
+#include "sluice_host.bpf.h"
+#include "sk_msg_filter.h"
+#include SLUICE_FILTER_SOURCE
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sock_in SEC(".maps"); /* the sender; this program is attached here */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sock_out SEC(".maps"); /* the receiver, whose ingress queue gets the kept bytes */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_sk_msg_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_window_state);
+} window_state SEC(".maps");
+
+/* Test knobs, 1 in production: a regression test turns one off to show the kernel bug it
+ * avoids is still there. */
+const volatile __u32 sluice_reset_apply_bytes = 1; /* bug A */
+/* Count every record of each window (a SWAR pass) even where literal-first skips them. */
+const volatile __u32 sluice_count_records = 0;
+
+/* Number of bytes equal to c in [from, end): SWAR, 64 bytes a step, one match bit per byte
+ * lane summed in a register, folded with one multiply per block. */
+__attribute__((noinline)) __u32 sluice_count_byte(const struct sluice_window *w, __u32 from, __u32 end, __u32 c)
+{
+	__u64 pat = SLUICE_ONES * (c & 0xff), total = 0;
+	__u32 j, full;
+	int i;
+
+	if (!w || from >= end || end - from > SLUICE_WINDOW_SIZE)
+		return 0;
+	full = (end - from) / 64;
+	sluice_for(i, 0, (int)full) {
+		const __u64 *q = SLUICE_BLOCK_PTR(w, from + (__u32)i * 64);
+		__u64 lanes = 0;
+		__u32 k;
+
+		for (k = 0; k < 8; k++)
+			lanes += sluice_zero_bytes_exact(q[k] ^ pat) >> 7; /* 0 or 1 per byte lane */
+		total += (lanes * SLUICE_ONES) >> 56; /* lanes hold at most 8: the sum fits a byte */
+	}
+	for (j = 0; j < 64; j++) {
+		__u32 pos = from + full * 64 + j;
+
+		if (pos >= end)
+			break;
+		total += SLUICE_BYTE(w, pos) == (c & 0xff);
+	}
+	return (__u32)total;
+}
+
+static __always_inline void sluice_keep_record(struct sluice_window *w, struct sluice_window_state *st,
+					       __u32 start, __u32 stop)
+{
+	__u32 len = stop - start;
+
+	if (st->kept != start) {
+		if (st->first_gap > st->kept)
+			st->first_gap = st->kept;
+		sluice_move_down(w, st->kept, start, len);
+	}
+	st->kept += len;
+	st->kept_records++;
+	st->kept_record_bytes += len;
+}
+
+/* Judges the complete records in [st->pos, st->end), each ending with '\n', compacting the
+ * kept ones after st->kept. Required-literal-first when the filter declares a literal:
+ * scan the window for it, then find the record around each hit. */
+__attribute__((noinline)) int sluice_judge_records(struct sluice_window *w, struct sluice_window_state *st)
+{
+	int k;
+
+	if (!w || !st)
+		return 0;
+	if (sluice_params.hdr.required_literal.len > 0) {
+		SLUICE_PARAM_PTR(struct sluice_needle, literal, sluice_params.hdr.required_literal);
+
+		sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
+			__u32 pos = st->pos, end = st->end, hit, start, stop;
+
+			if (pos >= end)
+				break;
+			hit = sluice_find_needle(w, pos, end, literal, 0);
+			if (hit == SLUICE_NOT_FOUND)
+				break;
+			start = sluice_rfind_byte(w, pos, hit, '\n');
+			start = start == SLUICE_NOT_FOUND ? pos : start + 1;
+			stop = sluice_find_byte(w, hit, end, '\n');
+			if (stop == SLUICE_NOT_FOUND)
+				break; /* cannot happen: end follows a newline */
+			st->judged++;
+			if (sluice_params.hdr.literal_exact || sluice_filter_run(w, start, stop - start))
+				sluice_keep_record(w, st, start, stop + 1);
+			st->pos = stop + 1;
+		}
+	} else {
+		sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
+			__u32 pos = st->pos, end = st->end, stop;
+
+			if (pos >= end)
+				break;
+			stop = sluice_find_byte(w, pos, end, '\n');
+			if (stop == SLUICE_NOT_FOUND)
+				break;
+			st->judged++;
+			if (sluice_filter_run(w, pos, stop - pos))
+				sluice_keep_record(w, st, pos, stop + 1);
+			st->pos = stop + 1;
+		}
+	}
+	return 0;
+}
+
+/* Frames the window [0, len) and judges what can be judged; returns the kept length.
+ * Layout after: [first partial record][kept records][last partial record]. */
+__attribute__((noinline)) __u32 sluice_filter_window(struct sluice_window *w, struct sluice_window_state *st,
+						     __u32 len)
+{
+	__u32 first_nl, last_nl, tail;
+
+	if (!w || !st || len > SLUICE_WINDOW_SIZE)
+		return len;
+	st->first_gap = len;
+	st->judged = 0;
+	st->kept_records = 0;
+	st->kept_record_bytes = 0;
+	first_nl = sluice_find_byte(w, 0, len, '\n');
+	if (first_nl == SLUICE_NOT_FOUND) {
+		st->kept = len; /* one partial record: user space judges it */
+		return len;
+	}
+	last_nl = sluice_rfind_byte(w, first_nl, len, '\n');
+	if (last_nl == SLUICE_NOT_FOUND)
+		last_nl = first_nl;
+	/* the first record may have begun in an earlier window: pass it */
+	st->pos = first_nl + 1;
+	st->kept = first_nl + 1;
+	st->end = last_nl + 1;
+	/* A drop-all filter (calibration) needs no judging: its time is the framing and the
+	 * transport. (Popping a whole window instead makes recv() fail with EFAULT here.) */
+	if (sluice_params.hdr.constant != SLUICE_VERDICT_DROP_ALL)
+		sluice_judge_records(w, st);
+	/* the last record may continue in the next window: pass it */
+	tail = len - (last_nl + 1);
+	if (tail > 0 && st->kept != last_nl + 1) {
+		if (st->first_gap > st->kept)
+			st->first_gap = st->kept;
+		sluice_move_down(w, st->kept, last_nl + 1, tail);
+	}
+	st->kept += tail;
+	return st->kept;
+}
+
+SEC("sk_msg")
+int sluice_sk_msg(struct sk_msg_md *msg)
+{
+	__u32 zero = 0;
+	struct sluice_window *w = sluice_scratch();
+	struct sluice_window_state *st = bpf_map_lookup_elem(&window_state, &zero);
+	struct sluice_sk_msg_stats *s = bpf_map_lookup_elem(&stats, &zero);
+	__u32 size = msg->size;
+	__u32 window, kept, first_gap, nwords, j, limit;
+	void *data, *data_end;
+	int i;
+
+	if (!w || !st || !s)
+		return SK_PASS; /* cannot happen: the maps are arrays */
+	window = size > SLUICE_SK_MSG_WINDOW_MAX ? SLUICE_SK_MSG_WINDOW_MAX : size;
+	s->runs++;
+	s->bytes_in += window;
+	if (window == 0)
+		goto pass_whole;
+	if (sluice_params.hdr.constant == SLUICE_VERDICT_KEEP_ALL) {
+		/* nothing to judge: the bare transport (what calibration measures) */
+		s->bytes_kept += window;
+		limit = window < size ? window : 0;
+		if (limit || sluice_reset_apply_bytes)
+			bpf_msg_apply_bytes(msg, limit);
+		return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
+	}
+	if (bpf_msg_pull_data(msg, 0, window, 0) != 0)
+		goto pass_whole;
+	data = (void *)(long)msg->data;
+	data_end = (void *)(long)msg->data_end;
+	if (data + window > data_end)
+		goto pass_whole;
+	if (bpf_probe_read_kernel(w->b, window, data) != 0)
+		goto pass_whole;
+
+	/* before compaction rewrites the window */
+	if (sluice_count_records)
+		s->newlines += sluice_count_byte(w, 0, window, '\n');
+	kept = sluice_filter_window(w, st, window);
+	if (kept > window)
+		goto pass_whole;
+	s->records_judged += st->judged;
+	s->records_kept += st->kept_records;
+
+	/* Rewrite the packet from the first moved byte on. */
+	first_gap = st->first_gap;
+	if (first_gap < kept) {
+		data = (void *)(long)msg->data;
+		data_end = (void *)(long)msg->data_end;
+		nwords = (kept - first_gap) / 8;
+		sluice_for(i, 0, (int)nwords) {
+			__u32 off = first_gap + (__u32)i * 8;
+			__u8 *p;
+
+			if (off > SLUICE_SK_MSG_WINDOW_MAX - 8)
+				break;
+			p = data + off;
+			if ((void *)(p + 8) > data_end)
+				break;
+			*(__u64 *)p = *(__u64 *)&w->b[off & SLUICE_ACCESS_MASK];
+		}
+		for (j = 0; j < 8; j++) {
+			__u32 off = first_gap + nwords * 8 + j;
+			__u8 *p;
+
+			if (off >= kept || off > SLUICE_SK_MSG_WINDOW_MAX - 1)
+				break;
+			p = data + off;
+			if ((void *)(p + 1) > data_end)
+				break;
+			*p = w->b[off & SLUICE_ACCESS_MASK];
+		}
+	}
+	if (kept < window && bpf_msg_pop_data(msg, kept, window - kept, 0) != 0) {
+		/* the window was rewritten but not shortened: user space must fail the scan */
+		s->errors++;
+		kept = window;
+	}
+	s->bytes_kept += kept;
+	s->boundary_bytes += kept - st->kept_record_bytes;
+	/* Bug A: a limit from an earlier run of this message sticks unless reset. */
+	limit = window < size ? kept : 0;
+	if (limit || sluice_reset_apply_bytes)
+		bpf_msg_apply_bytes(msg, limit);
+	return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
+
+pass_whole:
+	s->passed_unfiltered++;
+	s->bytes_kept += window;
+	s->boundary_bytes += window;
+	limit = window < size ? window : 0;
+	if (limit || sluice_reset_apply_bytes)
+		bpf_msg_apply_bytes(msg, limit);
+	return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Shared by sk_msg_filter.bpf.c and the sockmap backend in libsluice. */
+#ifndef SLUICE_SK_MSG_FILTER_H
+#define SLUICE_SK_MSG_FILTER_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Largest window one program run judges. Kept-record writes go to packet offsets below it,
+ * and the verifier limits a variable packet offset plus access size to 0xffff. */
+#define SLUICE_SK_MSG_WINDOW_MAX 65472u
+
+/* Bytes per sendfile()/splice() call: 15 pages, so each message (at most one 64 KiB pipe)
+ * fits one window and costs one boundary record, not two. */
+#define SLUICE_SK_MSG_SEND_CHUNK 61440u
+
+/* Counters, one set per CPU, summed by user space. */
+struct sluice_sk_msg_stats {
+	__u64 runs;            /* program runs (windows judged or passed) */
+	__u64 bytes_in;        /* bytes that entered the filter */
+	__u64 bytes_kept;      /* bytes redirected to the receiver */
+	__u64 boundary_bytes;  /* of those, first/last partial records passed unjudged */
+	__u64 records_judged;  /* whole records the filter judged */
+	__u64 records_kept;    /* of those, kept */
+	__u64 passed_unfiltered; /* windows passed whole (pull or copy failed) */
+	__u64 errors;          /* windows rewritten but not shortened (pop failed): output unusable */
+	__u64 newlines;        /* newlines in judged windows (only with sluice_count_records) */
+};
+
+/* Per-window scan state, kept in map memory so the record loop's position is never a
+ * precise loop-carried register (the open-coded iterator then converges). */
+struct sluice_window_state {
+	__u32 pos;        /* next byte to judge */
+	__u32 kept;       /* bytes of kept data compacted at the front of the window */
+	__u32 first_gap;  /* first byte whose content moved (packet rewrite starts here) */
+	__u32 end;        /* one past the last complete record's newline */
+	__u64 judged;
+	__u64 kept_records;
+	__u64 kept_record_bytes; /* bytes of judged-and-kept records */
+};
+
+#endif

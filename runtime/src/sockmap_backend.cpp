@@ -1,0 +1,391 @@
+// Data path:  file --sendfile/splice--> sender TCP socket --sk_msg filter--> receiver's
+// ingress queue --recv--> RecordMatcher (re-judges what arrives) --> batches.
+//
+// The sender runs in its own thread, kept at most kMaxInFlight bytes ahead of the receiver
+// (the ingress queue is charged to TCP memory: unbounded queues end in ENOMEM). The kernel
+// counts the bytes it redirects; the scan is complete when the sender is done and the
+// receiver has read exactly that many bytes, so no byte can go missing unnoticed.
+#include "sockmap_backend.hpp"
+
+#include <sluice/bpf_program.hpp>
+#include <sluice/error.hpp>
+
+#include "chunk_source.hpp"
+#include "record_matcher.hpp"
+#include "resource_clock.hpp"
+#include "sk_msg_filter.h"
+#include "unique_fd.hpp"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sluice {
+namespace {
+
+constexpr std::uint64_t kMaxInFlight = 16u << 20;  // kept bytes redirected but not yet read
+constexpr std::size_t kReceiveBuffer = 1u << 20;
+constexpr int kReceiverBufferBytes = 8 << 20;
+
+// A TCP connection over loopback whose two ends this process owns.
+struct LoopbackPair {
+  UniqueFd sender;
+  UniqueFd receiver;
+};
+
+LoopbackPair connect_loopback() {
+  UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener) throw system_error("sockmap: socket", errno);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listener.get(), 4) != 0 ||
+      ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw system_error("sockmap: loopback listener (is the lo interface up?)", errno);
+  LoopbackPair pair;
+  pair.sender.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!pair.sender) throw system_error("sockmap: socket", errno);
+  if (::connect(pair.sender.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw system_error("sockmap: connect over loopback", errno);
+  sockaddr_in mine{};
+  len = sizeof mine;
+  ::getsockname(pair.sender.get(), reinterpret_cast<sockaddr*>(&mine), &len);
+  // Accept only our own connection: another process could race us to the port.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    sockaddr_in peer{};
+    len = sizeof peer;
+    UniqueFd accepted(::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+    if (!accepted) throw system_error("sockmap: accept", errno);
+    if (peer.sin_port == mine.sin_port && peer.sin_addr.s_addr == mine.sin_addr.s_addr) {
+      pair.receiver = std::move(accepted);
+      break;
+    }
+  }
+  if (!pair.receiver) throw Error("sockmap: could not accept our own loopback connection");
+  int size = kReceiverBufferBytes;
+  ::setsockopt(pair.receiver.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  int flags = ::fcntl(pair.receiver.get(), F_GETFL);
+  ::fcntl(pair.receiver.get(), F_SETFL, flags | O_NONBLOCK);  // bug C: never trust a blocking recv
+  return pair;
+}
+
+// bpf_prog_attach(BPF_SK_MSG_VERDICT) to a sockmap, detached on destruction.
+class SkMsgAttachment {
+ public:
+  SkMsgAttachment(int prog_fd, int map_fd) : prog_fd_(prog_fd), map_fd_(map_fd) {
+    if (bpf_prog_attach(prog_fd, map_fd, BPF_SK_MSG_VERDICT, 0) != 0)
+      throw system_error("sockmap: attaching the sk_msg program", errno);
+  }
+  ~SkMsgAttachment() { bpf_prog_detach2(prog_fd_, map_fd_, BPF_SK_MSG_VERDICT); }
+  SkMsgAttachment(const SkMsgAttachment&) = delete;
+  SkMsgAttachment& operator=(const SkMsgAttachment&) = delete;
+
+ private:
+  int prog_fd_;
+  int map_fd_;
+};
+
+// Puts a socket into a one-entry sockmap, and takes it out again on destruction.
+class SockmapEntry {
+ public:
+  SockmapEntry(int map_fd, int sock_fd) : map_fd_(map_fd) {
+    std::uint32_t key = 0;
+    std::uint64_t value = static_cast<std::uint64_t>(sock_fd);
+    if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0)
+      throw system_error("sockmap: inserting a socket into the sockmap", errno);
+  }
+  ~SockmapEntry() {
+    std::uint32_t key = 0;
+    bpf_map_delete_elem(map_fd_, &key);
+  }
+  SockmapEntry(const SockmapEntry&) = delete;
+  SockmapEntry& operator=(const SockmapEntry&) = delete;
+
+ private:
+  int map_fd_;
+};
+
+sluice_sk_msg_stats read_kernel_stats(int map_fd) {
+  int cpus = libbpf_num_possible_cpus();
+  std::vector<sluice_sk_msg_stats> per_cpu(static_cast<std::size_t>(cpus > 0 ? cpus : 1));
+  std::uint32_t key = 0;
+  sluice_sk_msg_stats total{};
+  if (bpf_map_lookup_elem(map_fd, &key, per_cpu.data()) != 0)
+    throw system_error("sockmap: reading the filter's counters", errno);
+  for (const sluice_sk_msg_stats& s : per_cpu) {
+    total.runs += s.runs;
+    total.bytes_in += s.bytes_in;
+    total.bytes_kept += s.bytes_kept;
+    total.boundary_bytes += s.boundary_bytes;
+    total.records_judged += s.records_judged;
+    total.records_kept += s.records_kept;
+    total.passed_unfiltered += s.passed_unfiltered;
+    total.errors += s.errors;
+    total.newlines += s.newlines;
+  }
+  return total;
+}
+
+// The first 64 KiB of the file: which bytes are rare decides how the BPF scan probes.
+std::vector<char> sample_of(const OpenedFile& file) {
+  std::vector<char> sample(static_cast<std::size_t>(std::min<std::uint64_t>(file.size, 64 * 1024)));
+  ssize_t n = sample.empty() ? 0 : ::pread(file.fd.get(), sample.data(), sample.size(), 0);
+  sample.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return sample;
+}
+
+class SockmapBackend final : public Backend {
+ public:
+  SockmapBackend(const std::string& path, const Filter& filter, const ScanOptions& options)
+      : options_(options),
+        file_(open_regular_file(path, 0)),
+        path_(path),
+        object_("sk_msg_filter", filter.tuned_for(sample_of(file_)),
+                {{"sluice_count_records", options.count_input_records ? 1u : 0u}}),
+        stats_fd_(object_.map_fd("stats")),
+        matcher_(filter, false),
+        buffer_(kReceiveBuffer) {
+    if (options.collect_bpf_stats) {
+      bpf_stats_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
+      // Without it, run counts stay 0 and are reported as such; the scan itself works.
+    }
+    pair_ = connect_loopback();
+    // Attach before inserting: a socket picks up the map's programs when it is added.
+    attachment_ = std::make_unique<SkMsgAttachment>(object_.program_fd("sluice_sk_msg"), object_.map_fd("sock_in"));
+    receiver_entry_ = std::make_unique<SockmapEntry>(object_.map_fd("sock_out"), pair_.receiver.get());
+    sender_entry_ = std::make_unique<SockmapEntry>(object_.map_fd("sock_in"), pair_.sender.get());
+    if (file_.size > 0) {
+      ::pread(file_.fd.get(), &last_byte_, 1, static_cast<off_t>(file_.size - 1));
+    }
+    sender_ = std::thread([this] { send_file(); });
+  }
+
+  ~SockmapBackend() override {
+    {
+      std::lock_guard lock(mutex_);
+      abort_ = true;
+    }
+    progress_.notify_all();
+    // Unblocks a sendfile waiting for socket memory.
+    ::shutdown(pair_.sender.get(), SHUT_RDWR);
+    if (sender_.joinable()) sender_.join();
+    // Remaining members release the sockmap entries, the attachment, sockets and the
+    // BPF object, in that order.
+  }
+  SockmapBackend(const SockmapBackend&) = delete;
+  SockmapBackend& operator=(const SockmapBackend&) = delete;
+
+  bool next(RecordBatch& batch) override {
+    batch.records.clear();
+    if (done_) return false;
+    while (batch.records.empty() && !done_) {
+      ssize_t n = ::recv(pair_.receiver.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      if (n > 0) {
+        {
+          std::lock_guard lock(mutex_);
+          received_ += static_cast<std::uint64_t>(n);
+        }
+        progress_.notify_all();
+        matcher_.feed(std::span<const char>(buffer_.data(), static_cast<std::size_t>(n)), batch.records);
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        throw system_error(path_ + ": sockmap: receiving filtered data", errno);
+      // Nothing to read now (bug C: even a blocking recv may say EAGAIN): done yet?
+      if (sender_finished()) {
+        sluice_sk_msg_stats k = read_kernel_stats(stats_fd_);
+        if (k.errors > 0)
+          throw Error(path_ + ": sockmap: the kernel could not remove dropped records from " +
+                      std::to_string(k.errors) + " window(s) (bpf_msg_pop_data failed); results discarded");
+        std::uint64_t received = received_bytes();
+        if (received == k.bytes_kept) {
+          matcher_.finish(batch.records);
+          done_ = true;
+          break;
+        }
+        if (received > k.bytes_kept)
+          throw Error(path_ + ": sockmap: received more bytes than the filter kept (" + std::to_string(received) +
+                      " > " + std::to_string(k.bytes_kept) + ")");
+      }
+      pollfd pfd{pair_.receiver.get(), POLLIN, 0};
+      ::poll(&pfd, 1, 20);
+    }
+    usage_.stop();
+    return !batch.records.empty() || !done_;
+  }
+
+  ScanStats stats() const override {
+    ScanStats s;
+    s.backend = "sockmap";
+    sluice_sk_msg_stats k = read_kernel_stats(stats_fd_);
+    {
+      std::lock_guard lock(mutex_);
+      s.bytes_read = sent_;
+    }
+    s.bytes_delivered = received_bytes();
+    s.kernel_filter_bytes = k.bytes_in;
+    s.windows = k.runs;
+    s.boundary_bytes = k.boundary_bytes;
+    s.records_out = matcher_.records_out();
+    if (options_.count_input_records)
+      s.records_in = k.newlines + (file_.size > 0 && last_byte_ != '\n' ? 1 : 0);
+    if (bpf_stats_) {
+      bpf_prog_info info{};
+      std::uint32_t len = sizeof info;
+      if (bpf_obj_get_info_by_fd(object_.program_fd("sluice_sk_msg"), &info, &len) == 0) {
+        s.bpf_run_count = info.run_cnt;
+        s.bpf_run_time_ns = info.run_time_ns;
+      }
+    }
+    usage_.fill(s);
+    return s;
+  }
+
+ private:
+  bool sender_finished() {
+    std::lock_guard lock(mutex_);
+    if (send_error_ != 0)
+      throw system_error(path_ + ": sockmap: feeding the file to the kernel filter", send_error_);
+    return send_done_;
+  }
+  std::uint64_t received_bytes() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+  // Waits until the receiver has caught up enough; false when the scan is aborted.
+  bool wait_for_room() {
+    std::unique_lock lock(mutex_);
+    while (!abort_) {
+      std::uint64_t kept;
+      try {
+        lock.unlock();
+        kept = read_kernel_stats(stats_fd_).bytes_kept;
+        lock.lock();
+      } catch (const Error&) {
+        lock.lock();
+        return false;
+      }
+      if (kept - received_ <= kMaxInFlight) return true;
+      progress_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  void finish_sending(int error) {
+    {
+      std::lock_guard lock(mutex_);
+      send_error_ = error;
+      send_done_ = true;
+    }
+    progress_.notify_all();
+  }
+
+  void send_file() {
+    // A write to a shut-down socket raises SIGPIPE in this thread: keep it pending instead.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    off_t offset = 0;
+    std::vector<char> staging;
+    if (options_.driver == SockmapDriver::write) staging.resize(4u << 20);
+    while (static_cast<std::uint64_t>(offset) < file_.size) {
+      if (!wait_for_room()) return finish_sending(0);
+      std::size_t want = static_cast<std::size_t>(
+          std::min<std::uint64_t>(file_.size - static_cast<std::uint64_t>(offset), SLUICE_SK_MSG_SEND_CHUNK));
+      ssize_t n;
+      if (options_.driver == SockmapDriver::write) {
+        // Large messages of several windows each: exercises apply_bytes chaining.
+        want = static_cast<std::size_t>(std::min<std::uint64_t>(file_.size - static_cast<std::uint64_t>(offset), staging.size()));
+        n = ::pread(file_.fd.get(), staging.data(), want, offset);
+        if (n > 0) {
+          std::size_t done = 0;
+          while (done < static_cast<std::size_t>(n)) {
+            ssize_t w = ::send(pair_.sender.get(), staging.data() + done, static_cast<std::size_t>(n) - done, MSG_NOSIGNAL);
+            if (w < 0) {
+              if (errno == EINTR) continue;
+              return finish_sending(errno);
+            }
+            done += static_cast<std::size_t>(w);
+          }
+          offset += n;
+          add_sent(static_cast<std::uint64_t>(n));
+          continue;
+        }
+      } else {
+        n = ::sendfile(pair_.sender.get(), file_.fd.get(), &offset, want);
+        if (n > 0) {
+          add_sent(static_cast<std::uint64_t>(n));
+          continue;
+        }
+      }
+      if (n == 0) break;  // the file shrank under us: send what there was
+      if (errno == EINTR || errno == EAGAIN) continue;
+      {
+        std::lock_guard lock(mutex_);
+        if (abort_) return finish_sending(0);
+      }
+      return finish_sending(errno == EACCES ? EACCES : errno);
+    }
+    finish_sending(0);
+  }
+
+  void add_sent(std::uint64_t n) {
+    std::lock_guard lock(mutex_);
+    sent_ += n;
+  }
+
+  ScanOptions options_;
+  OpenedFile file_;
+  std::string path_;
+  ResourceClock usage_;
+  LoadedFilterObject object_;
+  int stats_fd_;
+  UniqueFd bpf_stats_;
+  LoopbackPair pair_;
+  std::unique_ptr<SkMsgAttachment> attachment_;
+  std::unique_ptr<SockmapEntry> receiver_entry_;
+  std::unique_ptr<SockmapEntry> sender_entry_;
+  RecordMatcher matcher_;
+  std::vector<char> buffer_;
+  char last_byte_ = '\n';
+
+  mutable std::mutex mutex_;
+  std::condition_variable progress_;
+  std::uint64_t received_ = 0;
+  std::uint64_t sent_ = 0;
+  bool send_done_ = false;
+  int send_error_ = 0;
+  bool abort_ = false;
+  bool done_ = false;
+  std::thread sender_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_sockmap_backend(const std::string& path, const Filter& filter,
+                                              const ScanOptions& options) {
+  if (options.driver == SockmapDriver::uring) throw Error("sockmap: the io_uring driver is not built yet");
+  return std::make_unique<SockmapBackend>(path, filter, options);
+}
+
+}  // namespace sluice
