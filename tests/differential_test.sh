@@ -13,7 +13,7 @@ trap 'rm -rf "$WORK"' EXIT
 export LC_ALL=C
 failures=0
 checks=0
-BACKENDS=("read" "uring" "mmap" "uring --direct" "sockmap" "sockmap --driver write")
+BACKENDS=("read" "uring" "mmap" "uring --direct" "sockmap" "sockmap --driver uring" "sockmap --driver write")
 
 check_same() {  # NAME EXPECTED_DIGEST COMMAND...
   local name=$1 want=$2

@@ -153,6 +153,21 @@ TEST(Sockmap, EdgeCasesMatchTheReadBackend) {
   }
 }
 
+TEST(Sockmap, EveryDriverMatchesTheReadBackend) {
+  REQUIRE_SOCKMAP();
+  TempDir dir;
+  datasets::GenOptions o;
+  o.seed = 21;
+  o.size = 12u << 20;
+  o.literal_selectivity = datasets::parse_fraction("3%", "selectivity");
+  o.long_records = 3;
+  o.long_length = 100000;
+  o.trailing_newline = false;
+  std::string path = dir.write("drivers.csv", generate(o));
+  for (SockmapDriver d : {SockmapDriver::sendfile, SockmapDriver::uring, SockmapDriver::write})
+    expect_same_as_read(path, std::string("driver ") + std::string(to_string(d)), d);
+}
+
 // Bug A: apply_bytes sticks across re-runs of one message. The write driver sends messages
 // of several windows, so every last window must reset it; without that nothing arrives.
 TEST(SockmapKernelBugs, A_MultiWindowMessagesArriveWhole) {

@@ -15,8 +15,10 @@
 #include "resource_clock.hpp"
 #include "sk_msg_filter.h"
 #include "unique_fd.hpp"
+#include "uring_ring.hpp"
 
 #include <arpa/inet.h>
+#include <liburing.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -82,8 +84,6 @@ LoopbackPair connect_loopback() {
   if (!pair.receiver) throw Error("sockmap: could not accept our own loopback connection");
   int size = kReceiverBufferBytes;
   ::setsockopt(pair.receiver.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  int flags = ::fcntl(pair.receiver.get(), F_GETFL);
-  ::fcntl(pair.receiver.get(), F_SETFL, flags | O_NONBLOCK);  // bug C: never trust a blocking recv
   return pair;
 }
 
@@ -175,6 +175,7 @@ class SockmapBackend final : public Backend {
     if (file_.size > 0) {
       ::pread(file_.fd.get(), &last_byte_, 1, static_cast<off_t>(file_.size - 1));
     }
+    if (options.driver == SockmapDriver::uring) recv_ring_ = std::make_unique<UringRing>(4, path + ": sockmap");
     sender_ = std::thread([this] { send_file(); });
   }
 
@@ -197,7 +198,7 @@ class SockmapBackend final : public Backend {
     batch.records.clear();
     if (done_) return false;
     while (batch.records.empty() && !done_) {
-      ssize_t n = ::recv(pair_.receiver.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      ssize_t n = receive_some();
       if (n > 0) {
         {
           std::lock_guard lock(mutex_);
@@ -207,9 +208,7 @@ class SockmapBackend final : public Backend {
         matcher_.feed(std::span<const char>(buffer_.data(), static_cast<std::size_t>(n)), batch.records);
         continue;
       }
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        throw system_error(path_ + ": sockmap: receiving filtered data", errno);
-      // Nothing to read now (bug C: even a blocking recv may say EAGAIN): done yet?
+      // Nothing arrived for a moment: is the scan complete?
       if (sender_finished()) {
         sluice_sk_msg_stats k = read_kernel_stats(stats_fd_);
         if (k.errors > 0)
@@ -225,11 +224,58 @@ class SockmapBackend final : public Backend {
           throw Error(path_ + ": sockmap: received more bytes than the filter kept (" + std::to_string(received) +
                       " > " + std::to_string(k.bytes_kept) + ")");
       }
-      pollfd pfd{pair_.receiver.get(), POLLIN, 0};
-      ::poll(&pfd, 1, 20);
     }
     usage_.stop();
     return !batch.records.empty() || !done_;
+  }
+
+  // Bytes received into buffer_ (> 0), or 0 when nothing arrived within a short wait.
+  // Bug C: even a blocking recv() on a sockmap receiver may report EAGAIN, so both paths
+  // treat "nothing now" as a reason to wait and look again, never as an end.
+  ssize_t receive_some() {
+    if (recv_ring_) return receive_some_uring();
+    while (true) {
+      ssize_t n = ::recv(pair_.receiver.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      if (n > 0) return n;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        throw system_error(path_ + ": sockmap: receiving filtered data", errno);
+      pollfd pfd{pair_.receiver.get(), POLLIN, 0};
+      ::poll(&pfd, 1, 20);
+      return 0;
+    }
+  }
+
+  // IORING_OP_RECV linked to a 20 ms timeout.
+  ssize_t receive_some_uring() {
+    io_uring* ring = recv_ring_->get();
+    io_uring_sqe* sqe = io_uring_get_sqe(ring);
+    io_uring_prep_recv(sqe, pair_.receiver.get(), buffer_.data(), buffer_.size(), 0);
+    sqe->flags |= IOSQE_IO_LINK;
+    io_uring_sqe_set_data64(sqe, 1);
+    __kernel_timespec timeout{0, 20'000'000};
+    sqe = io_uring_get_sqe(ring);
+    io_uring_prep_link_timeout(sqe, &timeout, 0);
+    io_uring_sqe_set_data64(sqe, 2);
+    int rc = io_uring_submit_and_wait(ring, 2);
+    if (rc < 0 && rc != -EINTR) throw system_error(path_ + ": sockmap: io_uring_submit", -rc);
+    ssize_t received = 0;
+    for (int seen = 0; seen < 2;) {
+      io_uring_cqe* cqe = nullptr;
+      rc = io_uring_wait_cqe(ring, &cqe);
+      if (rc == -EINTR) continue;
+      if (rc < 0) throw system_error(path_ + ": sockmap: io_uring_wait_cqe", -rc);
+      if (io_uring_cqe_get_data64(cqe) == 1) {
+        int res = cqe->res;
+        if (res > 0)
+          received = res;
+        else if (res != -ECANCELED && res != -EAGAIN && res != -EINTR && res != 0)
+          throw system_error(path_ + ": sockmap: io_uring receive", -res);
+      }
+      io_uring_cqe_seen(ring, cqe);
+      ++seen;
+    }
+    return received;
   }
 
   ScanStats stats() const override {
@@ -262,6 +308,7 @@ class SockmapBackend final : public Backend {
  private:
   bool sender_finished() {
     std::lock_guard lock(mutex_);
+    if (!send_error_message_.empty()) throw Error(send_error_message_);
     if (send_error_ != 0)
       throw system_error(path_ + ": sockmap: feeding the file to the kernel filter", send_error_);
     return send_done_;
@@ -290,13 +337,98 @@ class SockmapBackend final : public Backend {
     return false;
   }
 
-  void finish_sending(int error) {
+  void finish_sending(int error, std::string message = {}) {
     {
       std::lock_guard lock(mutex_);
       send_error_ = error;
+      send_error_message_ = std::move(message);
       send_done_ = true;
     }
     progress_.notify_all();
+  }
+
+  // IORING_OP_SPLICE file -> pipe linked to pipe -> socket, one window-sized message a
+  // pair, kBatch pairs linked into one chain per submission (the splices run in io_uring's
+  // workers; one round trip per pair would cost more than the data).
+  void send_file_uring() {
+    constexpr unsigned kBatch = 8;
+    UringRing ring(2 * kBatch, path_ + ": sockmap");
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw system_error(path_ + ": sockmap: pipe", errno);
+    UniqueFd pipe_read(fds[0]), pipe_write(fds[1]);
+    ::fcntl(pipe_write.get(), F_SETPIPE_SZ, 64 * 1024);
+    auto splice_op = [&](int in, std::int64_t in_off, int out, unsigned len, std::uint64_t tag, bool link) {
+      io_uring_sqe* sqe = io_uring_get_sqe(ring.get());
+      io_uring_prep_splice(sqe, in, in_off, out, -1, len, 0);
+      if (link) sqe->flags |= IOSQE_IO_LINK;
+      io_uring_sqe_set_data64(sqe, tag);
+    };
+    auto complete = [&](unsigned count, std::vector<int>& results) {
+      int rc = io_uring_submit_and_wait(ring.get(), count);
+      if (rc < 0) throw system_error(path_ + ": sockmap: io_uring_submit", -rc);
+      for (unsigned seen = 0; seen < count;) {
+        io_uring_cqe* cqe = nullptr;
+        rc = io_uring_wait_cqe(ring.get(), &cqe);
+        if (rc == -EINTR) continue;
+        if (rc < 0) throw system_error(path_ + ": sockmap: io_uring_wait_cqe", -rc);
+        results[io_uring_cqe_get_data64(cqe)] = cqe->res;
+        io_uring_cqe_seen(ring.get(), cqe);
+        ++seen;
+      }
+    };
+    auto fail_unless_aborted = [&](const char* what, int err) {
+      std::lock_guard lock(mutex_);
+      if (!abort_) throw system_error(path_ + ": sockmap: " + what, err);
+    };
+    std::uint64_t offset = 0;
+    std::vector<int> results(2 * kBatch);
+    while (offset < file_.size) {
+      if (!wait_for_room()) return finish_sending(0);
+      std::vector<unsigned> lens;
+      for (std::uint64_t o = offset; o < file_.size && lens.size() < kBatch; o += lens.back())
+        lens.push_back(static_cast<unsigned>(std::min<std::uint64_t>(file_.size - o, SLUICE_SK_MSG_SEND_CHUNK)));
+      std::uint64_t o = offset;
+      for (std::size_t i = 0; i < lens.size(); ++i) {
+        splice_op(file_.fd.get(), static_cast<std::int64_t>(o), pipe_write.get(), lens[i], 2 * i, true);
+        splice_op(pipe_read.get(), -1, pair_.sender.get(), lens[i], 2 * i + 1, i + 1 < lens.size());
+        o += lens[i];
+      }
+      std::fill(results.begin(), results.end(), 0);
+      complete(static_cast<unsigned>(2 * lens.size()), results);
+      // Pairs complete in order; the first short or failed one breaks the chain and the
+      // rest report -ECANCELED. Account for what moved, drain the pipe, go on from there.
+      bool shrank = false;
+      for (std::size_t i = 0; i < lens.size(); ++i) {
+        int into_pipe = results[2 * i], out_of_pipe = results[2 * i + 1];
+        if (into_pipe == -ECANCELED) break;
+        if (into_pipe < 0) fail_unless_aborted("splice from the file", -into_pipe);
+        if (into_pipe <= 0) {
+          shrank = into_pipe == 0;
+          break;
+        }
+        if (out_of_pipe < 0 && out_of_pipe != -ECANCELED) fail_unless_aborted("splice into the socket", -out_of_pipe);
+        std::uint64_t left = static_cast<std::uint64_t>(into_pipe) - static_cast<std::uint64_t>(std::max(out_of_pipe, 0));
+        while (left > 0) {
+          std::vector<int> drained(1);
+          splice_op(pipe_read.get(), -1, pair_.sender.get(), static_cast<unsigned>(left), 0, false);
+          complete(1, drained);
+          if (drained[0] <= 0) {
+            fail_unless_aborted("splice into the socket", drained[0] < 0 ? -drained[0] : EIO);
+            return finish_sending(0);
+          }
+          left -= static_cast<std::uint64_t>(drained[0]);
+        }
+        offset += static_cast<std::uint64_t>(into_pipe);
+        add_sent(static_cast<std::uint64_t>(into_pipe));
+        if (static_cast<unsigned>(into_pipe) < lens[i]) break;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        if (abort_) return finish_sending(0);
+      }
+      if (shrank) break;  // the file shrank under us
+    }
+    finish_sending(0);
   }
 
   void send_file() {
@@ -305,6 +437,14 @@ class SockmapBackend final : public Backend {
     sigemptyset(&pipe);
     sigaddset(&pipe, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    if (options_.driver == SockmapDriver::uring) {
+      try {
+        send_file_uring();
+      } catch (const Error& e) {
+        finish_sending(EIO, e.what());
+      }
+      return;
+    }
     off_t offset = 0;
     std::vector<char> staging;
     if (options_.driver == SockmapDriver::write) staging.resize(4u << 20);
@@ -367,6 +507,7 @@ class SockmapBackend final : public Backend {
   std::unique_ptr<SockmapEntry> sender_entry_;
   RecordMatcher matcher_;
   std::vector<char> buffer_;
+  std::unique_ptr<UringRing> recv_ring_;  // the uring driver receives with io_uring too
   char last_byte_ = '\n';
 
   mutable std::mutex mutex_;
@@ -375,6 +516,7 @@ class SockmapBackend final : public Backend {
   std::uint64_t sent_ = 0;
   bool send_done_ = false;
   int send_error_ = 0;
+  std::string send_error_message_;
   bool abort_ = false;
   bool done_ = false;
   std::thread sender_;
@@ -384,7 +526,6 @@ class SockmapBackend final : public Backend {
 
 std::unique_ptr<Backend> make_sockmap_backend(const std::string& path, const Filter& filter,
                                               const ScanOptions& options) {
-  if (options.driver == SockmapDriver::uring) throw Error("sockmap: the io_uring driver is not built yet");
   return std::make_unique<SockmapBackend>(path, filter, options);
 }
 

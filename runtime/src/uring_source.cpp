@@ -4,6 +4,7 @@
 #include <sluice/error.hpp>
 
 #include "chunk_source.hpp"
+#include "uring_ring.hpp"
 
 #include <fcntl.h>
 #include <liburing.h>
@@ -24,17 +25,6 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 
-// Owns the ring; declared after the buffers so it is torn down before they are freed.
-struct RingOwner {
-  io_uring ring{};
-  bool ready = false;
-  RingOwner() = default;
-  RingOwner(const RingOwner&) = delete;
-  RingOwner& operator=(const RingOwner&) = delete;
-  ~RingOwner() {
-    if (ready) io_uring_queue_exit(&ring);
-  }
-};
 
 class UringSource final : public ChunkSource {
  public:
@@ -42,14 +32,9 @@ class UringSource final : public ChunkSource {
       : path_(path),
         file_(open_regular_file(path, options.direct ? O_DIRECT : 0)),
         chunk_((std::max<std::size_t>(options.buffer_size, 64 * 1024) + kAlignment - 1) / kAlignment * kAlignment),
-        depth_(std::clamp(options.queue_depth, 1u, 64u)) {
-    int rc = io_uring_queue_init(depth_, &owner_.ring, 0);
-    if (rc < 0) {
-      if (-rc == ENOSYS || -rc == EPERM)
-        throw system_error(path + ": io_uring is not available here (kernel.io_uring_disabled or no support)", -rc);
-      throw system_error(path + ": io_uring_queue_init", -rc);
-    }
-    owner_.ready = true;
+        depth_(std::clamp(options.queue_depth, 1u, 64u)),
+        ring_owner_(depth_, path),
+        ring_(*ring_owner_.get()) {
     slots_.resize(depth_);
     buffers_.resize(depth_);
     std::vector<iovec> iov(depth_);
@@ -60,7 +45,7 @@ class UringSource final : public ChunkSource {
       slots_[i].buffer = buffers_[i].get();
       iov[i] = {mem, chunk_};
     }
-    rc = io_uring_register_buffers(&ring_, iov.data(), depth_);
+    int rc = io_uring_register_buffers(&ring_, iov.data(), depth_);
     if (rc < 0) throw system_error(path + ": io_uring_register_buffers", -rc);
     for (unsigned i = 0; i < depth_ && next_offset_ < file_.size; ++i) submit(i);
     flush();
@@ -171,9 +156,9 @@ class UringSource final : public ChunkSource {
   OpenedFile file_;
   std::size_t chunk_;
   unsigned depth_;
-  std::vector<std::unique_ptr<char, FreeDeleter>> buffers_;
-  RingOwner owner_;
-  io_uring& ring_ = owner_.ring;
+  std::vector<std::unique_ptr<char, FreeDeleter>> buffers_;  // declared before the ring:
+  UringRing ring_owner_;                                       // torn down after it
+  io_uring& ring_;
   std::vector<Slot> slots_;
   unsigned head_ = 0;
   unsigned in_flight_ = 0;
