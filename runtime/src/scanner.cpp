@@ -46,6 +46,7 @@ ScanStats& ScanStats::operator+=(const ScanStats& o) {
   bytes_read += o.bytes_read;
   bytes_delivered += o.bytes_delivered;
   records_in += o.records_in;
+  records_in_counted = records_in_counted || o.records_in_counted;
   records_out += o.records_out;
   wall_seconds += o.wall_seconds;
   kernel_filter_bytes += o.kernel_filter_bytes;
@@ -65,7 +66,7 @@ namespace {
 class UserSpaceBackend final : public Backend {
  public:
   UserSpaceBackend(BackendKind kind, const std::string& path, const Filter& filter, const ScanOptions& options)
-      : kind_(kind), matcher_(filter, options.count_input_records) {
+      : kind_(kind), count_input_records_(options.count_input_records), matcher_(filter, options.count_input_records) {
     switch (kind) {
       case BackendKind::read: source_ = make_read_source(path, options); break;
       case BackendKind::uring: source_ = make_uring_source(path, options); break;
@@ -98,6 +99,7 @@ class UserSpaceBackend final : public Backend {
     s.bytes_read = source_->bytes_read();
     s.bytes_delivered = s.bytes_read;
     s.records_in = matcher_.records_in();
+    s.records_in_counted = count_input_records_;
     s.records_out = matcher_.records_out();
     usage_.fill(s);
     return s;
@@ -105,6 +107,7 @@ class UserSpaceBackend final : public Backend {
 
  private:
   BackendKind kind_;
+  bool count_input_records_;
   ResourceClock usage_;
   RecordMatcher matcher_;
   std::unique_ptr<ChunkSource> source_;

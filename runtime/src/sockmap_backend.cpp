@@ -291,8 +291,10 @@ class SockmapBackend final : public Backend {
     s.windows = k.runs;
     s.boundary_bytes = k.boundary_bytes;
     s.records_out = matcher_.records_out();
-    if (options_.count_input_records)
+    if (options_.count_input_records) {
       s.records_in = k.newlines + (file_.size > 0 && last_byte_ != '\n' ? 1 : 0);
+      s.records_in_counted = true;
+    }
     if (bpf_stats_) {
       bpf_prog_info info{};
       std::uint32_t len = sizeof info;

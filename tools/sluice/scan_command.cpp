@@ -108,6 +108,7 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
       ("with-filename,H", po::bool_switch(), "prefix records with FILE: (default with several files)")
       ("no-filename", po::bool_switch(), "never prefix records with FILE:")
       ("stats", po::bool_switch(), "report bytes, records, time and CPU on stderr")
+      ("no-record-count", po::bool_switch(), "with --stats: do not count input records (costs a pass in the kernel)")
       ("json", po::bool_switch(), "machine-readable counts and statistics (JSON)")
       ("help,h", "show this help");
   po::options_description hidden;
@@ -173,7 +174,7 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   req.count = vm["count"].as<bool>();
   req.stats = vm["stats"].as<bool>();
   req.json = vm["json"].as<bool>();
-  req.options.count_input_records = req.stats;
+  req.options.count_input_records = req.stats && !vm["no-record-count"].as<bool>();
   req.options.collect_bpf_stats = req.stats;
   req.with_filename = (req.files.size() > 1 || vm["with-filename"].as<bool>()) && !vm["no-filename"].as<bool>();
   return req;

@@ -10,7 +10,8 @@ struct ScanStats {
   std::string backend;                  // the backend that actually ran ("read", "uring", ...)
   std::uint64_t bytes_read = 0;         // bytes obtained from storage / page cache
   std::uint64_t bytes_delivered = 0;    // bytes the backend made visible to user space
-  std::uint64_t records_in = 0;         // records in the input
+  std::uint64_t records_in = 0;         // records in the input (when counted)
+  bool records_in_counted = false;      // ScanOptions::count_input_records was set
   std::uint64_t records_out = 0;        // records that passed the filter
   double wall_seconds = 0;
   double user_cpu_seconds = 0;          // process-wide getrusage delta over the scan
