@@ -1,7 +1,7 @@
 // Every user-space backend returns exactly the reference's records on the edge cases:
 // empty file, no trailing newline, CRLF, NUL bytes, records longer than the buffer and
 // records straddling every buffer boundary.
-#include <gtest/gtest.h>
+#include "test_support.hpp"
 
 #include <sluice/error.hpp>
 #include <sluice/scanner.hpp>
@@ -19,21 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  // Under the build tree, not /tmp: the root file system supports O_DIRECT, tmpfs does not.
-  TempDir() : path_(fs::current_path() / ("scanner_test." + std::to_string(::getpid()))) { fs::create_directories(path_); }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& data) const {
-    std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << data;
-    return p;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 std::vector<std::string> reference(const std::string& data, const Filter& filter) {
   std::vector<std::string> out;
@@ -118,7 +104,7 @@ std::vector<FilterSpec> filters() {
 class BackendDifferential : public ::testing::TestWithParam<BackendCase> {};
 
 TEST_P(BackendDifferential, EdgeCasesMatchTheReference) {
-  TempDir dir;
+  TempDir dir("scanner_test");
   std::vector<std::pair<std::string, std::string>> files = {
       {"empty", ""},
       {"one_newline", "\n"},

@@ -36,19 +36,7 @@ bool sockmap_works(std::string& why) {
     SLUICE_REQUIRE_OR_SKIP(sockmap_works(why), "sockmap path: " + why); \
   } while (0)
 
-class TempDir {
- public:
-  TempDir() : path_(fs::current_path() / ("sockmap_test." + std::to_string(::getpid()))) { fs::create_directories(path_); }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& data) const {
-    std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << data;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 struct Result {
   std::string text;  // records joined with '\n'
@@ -106,7 +94,7 @@ void expect_same_as_read(const std::string& path, const std::string& label,
 
 TEST(Sockmap, SelectivitiesMatchTheReadBackend) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   for (const char* sel : {"0", "0.1%", "1%", "10%", "50%", "100%"}) {
     datasets::GenOptions o;
     o.seed = 11;
@@ -119,7 +107,7 @@ TEST(Sockmap, SelectivitiesMatchTheReadBackend) {
 
 TEST(Sockmap, EdgeCasesMatchTheReadBackend) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   std::vector<std::pair<std::string, std::string>> files = {
       {"empty", ""},
       {"one_newline", "\n"},
@@ -155,7 +143,7 @@ TEST(Sockmap, EdgeCasesMatchTheReadBackend) {
 
 TEST(Sockmap, EveryDriverMatchesTheReadBackend) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   datasets::GenOptions o;
   o.seed = 21;
   o.size = 12u << 20;
@@ -172,7 +160,7 @@ TEST(Sockmap, EveryDriverMatchesTheReadBackend) {
 // of several windows, so every last window must reset it; without that nothing arrives.
 TEST(SockmapKernelBugs, A_MultiWindowMessagesArriveWhole) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   datasets::GenOptions o;
   o.seed = 3;
   o.size = 6u << 20;
@@ -185,7 +173,7 @@ TEST(SockmapKernelBugs, A_MultiWindowMessagesArriveWhole) {
 // that drops every other record needs hundreds of removals; one pop per window does them.
 TEST(SockmapKernelBugs, B_MessageNeedingHundredsOfRemovalsArrivesWhole) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   std::string data;
   for (int i = 0; i < 40000; ++i) data += (i % 2 ? "keep XQZSLUICE " : "drop ") + std::to_string(i) + "\n";
   std::string path = dir.write("b.csv", data);
@@ -201,7 +189,7 @@ TEST(SockmapKernelBugs, B_MessageNeedingHundredsOfRemovalsArrivesWhole) {
 // row give it many chances; each must still be complete and exact.
 TEST(SockmapKernelBugs, C_SpuriousEagainNeverEndsAScanEarly) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   std::string data;
   for (int i = 0; i < 3000; ++i) data += "row " + std::to_string(i) + (i % 3 ? "\n" : " XQZSLUICE\n");
   std::string path = dir.write("c.csv", data);
@@ -211,7 +199,7 @@ TEST(SockmapKernelBugs, C_SpuriousEagainNeverEndsAScanEarly) {
 
 TEST(Sockmap, DeliversLittleMoreThanTheMatchesAtOnePercent) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   datasets::GenOptions o;
   o.seed = 9;
   o.size = 64u << 20;
@@ -228,7 +216,7 @@ TEST(Sockmap, DeliversLittleMoreThanTheMatchesAtOnePercent) {
 
 TEST(Sockmap, FourConcurrentScansInOneProcess) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   std::vector<std::string> paths;
   for (int i = 0; i < 4; ++i) {
     datasets::GenOptions o;
@@ -249,7 +237,7 @@ TEST(Sockmap, FourConcurrentScansInOneProcess) {
 
 TEST(Sockmap, AbandonedScanReleasesEverything) {
   REQUIRE_SOCKMAP();
-  TempDir dir;
+  TempDir dir("sockmap_test");
   datasets::GenOptions o;
   o.size = 32u << 20;
   o.literal_selectivity = datasets::parse_fraction("100%", "selectivity");

@@ -5,10 +5,36 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
 namespace sluice::test {
+
+// A scratch directory under the build tree (not /tmp: the root file system supports
+// O_DIRECT, tmpfs does not), removed with everything in it.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view tag)
+      : path_(std::filesystem::current_path() / (std::string(tag) + "." + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // Writes a file into the directory and returns its path.
+  std::string write(const std::string& name, const std::string& data) const {
+    std::string p = (path_ / name).string();
+    std::ofstream(p, std::ios::binary) << data;
+    return p;
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // CI sets SLUICE_REQUIRE_KERNEL=1: there, a missing kernel capability fails the test
 // instead of skipping it.
