@@ -88,6 +88,11 @@ std::vector<Case> cases() {
     c.push_back({std::string("string ") + sym, ColumnCompareSpec{1, op, ValueType::string, "mmm", ','},
                  {"mmm,", "mm,", "mmmm,", "mmn,", "\xff,", ",", "a"}});
   }
+  // fields that end before, at and after the first 64 bytes of the record (two code paths)
+  c.push_back({"int column around 64 bytes", ColumnCompareSpec{3, CompareOp::gt, ValueType::integer, "5", ','},
+               {std::string(60, 'a') + ",", std::string(7, 'b') + ",", ",7", ",3", ",", ",6,", "9"}});
+  c.push_back({"decimal column 9", ColumnCompareSpec{9, CompareOp::lt, ValueType::decimal, "0.5", ','},
+               {",", ",,", ",0.25", ",0.75", std::string(30, 'z'), ",-1"}});
   c.push_back({"tab column", ColumnCompareSpec{2, CompareOp::ge, ValueType::integer, "0", '\t'},
                {"\t1", "\t-1", "\t0", "\t"}});
   c.push_back({"keep all", KeepAllSpec{}, {"x"}});

@@ -89,8 +89,25 @@ SLUICE_PRIMITIVE sluice_u32 sluice_find_byte(sluice_buf_t w, sluice_u32 from, sl
 
 	if (!w || from >= end || end - from > SLUICE_WINDOW_SIZE)
 		return SLUICE_NOT_FOUND;
+	{
+		/* The first block without an iterator: searches within a record (the next
+		 * delimiter, the end of a ~100-byte record) mostly end here. */
+		const sluice_u64 *q = SLUICE_BLOCK_PTR(w, from);
+		sluice_u64 x0 = q[0] ^ pat, x1 = q[1] ^ pat, x2 = q[2] ^ pat, x3 = q[3] ^ pat;
+		sluice_u64 x4 = q[4] ^ pat, x5 = q[5] ^ pat, x6 = q[6] ^ pat, x7 = q[7] ^ pat;
+
+		if ((SLUICE_ZERO_HINT(x0) | SLUICE_ZERO_HINT(x1) | SLUICE_ZERO_HINT(x2) |
+		     SLUICE_ZERO_HINT(x3) | SLUICE_ZERO_HINT(x4) | SLUICE_ZERO_HINT(x5) |
+		     SLUICE_ZERO_HINT(x6) | SLUICE_ZERO_HINT(x7)) & SLUICE_HIGHS) {
+			sluice_u32 hit = from + sluice_block_first(q, pat);
+
+			return hit < end ? hit : SLUICE_NOT_FOUND;
+		}
+		if (end - from <= 64)
+			return SLUICE_NOT_FOUND;
+	}
 	nblocks = (int)((end - from + 63) / 64);
-	sluice_for(i, 0, nblocks) {
+	sluice_for(i, 1, nblocks) {
 		sluice_u32 pos = from + (sluice_u32)i * 64, hit;
 		const sluice_u64 *q = SLUICE_BLOCK_PTR(w, pos);
 		sluice_u64 x0 = q[0] ^ pat, x1 = q[1] ^ pat, x2 = q[2] ^ pat, x3 = q[3] ^ pat;
@@ -308,16 +325,95 @@ SLUICE_PRIMITIVE sluice_u32 sluice_find_needle(sluice_buf_t w, sluice_u32 from, 
 	return SLUICE_NOT_FOUND;
 }
 
+#define SLUICE_FIELD_UNDECIDED (~0ull - 1)
+#define SLUICE_BEYOND_BLOCK 0xfffffffeu
+
+/* Index (0..7) of the r-th (1-based) flagged byte of a mask that has at least r. */
+SLUICE_PRIMITIVE sluice_u32 sluice_rth_byte(sluice_u64 m, sluice_u32 r)
+{
+	sluice_u32 j;
+
+	for (j = 0; j < 8; j++) {
+		if (r <= 1)
+			break;
+		m &= m - 1;
+		r--;
+	}
+	return m ? sluice_lowest_byte(m) : 0;
+}
+
+/* Position of the t-th (1-based) byte c of the record [off, end) if it lies within the
+ * record's first 64 bytes; SLUICE_NOT_FOUND if the record ends before a t-th one;
+ * SLUICE_BEYOND_BLOCK if the answer lies further on. Counts with exact masks and a
+ * multiply, so the verifier walks eight straight iterations. */
+SLUICE_PRIMITIVE sluice_u32 sluice_nth_in_block(sluice_buf_t w, sluice_u32 off, sluice_u32 end, sluice_u32 c,
+						sluice_u32 t)
+{
+	sluice_u64 pat = SLUICE_ONES * (c & 0xff);
+	const sluice_u64 *q;
+	sluice_u32 k, seen = 0;
+
+	if (!w || off > end || t == 0)
+		return SLUICE_NOT_FOUND;
+	q = SLUICE_BLOCK_PTR(w, off);
+	for (k = 0; k < 8; k++) {
+		sluice_u32 left, count;
+		sluice_u64 m;
+
+		if (off + 8 * k >= end)
+			return SLUICE_NOT_FOUND;
+		left = end - (off + 8 * k);
+		m = sluice_zero_bytes_exact(q[k] ^ pat);
+		if (left < 8)
+			m &= (1ull << (8 * left)) - 1; /* bytes past the record do not count */
+		count = (sluice_u32)((((m >> 7) * SLUICE_ONES) >> 56) & 0xff);
+		if (seen + count >= t)
+			return off + 8 * k + sluice_rth_byte(m, t - seen);
+		seen += count;
+	}
+	return off + 64 >= end ? SLUICE_NOT_FOUND : SLUICE_BEYOND_BLOCK;
+}
+
+/* sluice_field() for fields that end within the record's first 64 bytes: one block load
+ * instead of a search per delimiter. SLUICE_FIELD_UNDECIDED when it ends further on. */
+SLUICE_PRIMITIVE sluice_u64 sluice_field_first_block(sluice_buf_t w, sluice_u32 off, sluice_u32 end,
+						     sluice_u32 delim, sluice_u32 n)
+{
+	sluice_u32 start = off, stop;
+
+	if (!w || n == 0 || off > end)
+		return SLUICE_NO_FIELD;
+	if (n > 1) {
+		sluice_u32 d = sluice_nth_in_block(w, off, end, delim, n - 1);
+
+		if (d == SLUICE_NOT_FOUND)
+			return SLUICE_NO_FIELD;
+		if (d == SLUICE_BEYOND_BLOCK)
+			return SLUICE_FIELD_UNDECIDED;
+		start = d + 1;
+	}
+	stop = sluice_nth_in_block(w, off, end, delim, n);
+	if (stop == SLUICE_BEYOND_BLOCK)
+		return SLUICE_FIELD_UNDECIDED;
+	if (stop == SLUICE_NOT_FOUND)
+		stop = end;
+	return ((sluice_u64)start << 32) | stop;
+}
+
 /* Bounds of field n (1-based) of the record [off, end) split by delim, packed as
  * (start << 32 | end), or SLUICE_NO_FIELD. */
 SLUICE_PRIMITIVE sluice_u64 sluice_field(sluice_buf_t w, sluice_u32 off, sluice_u32 end,
 					 sluice_u32 delim, sluice_u32 n)
 {
 	sluice_u32 start = off, stop;
+	sluice_u64 quick;
 	int i;
 
 	if (!w || n == 0 || off > end)
 		return SLUICE_NO_FIELD;
+	quick = sluice_field_first_block(w, off, end, delim, n);
+	if (quick != SLUICE_FIELD_UNDECIDED)
+		return quick;
 	sluice_for(i, 1, (int)n) {
 		sluice_u32 d = sluice_find_byte(w, start, end, delim);
 

@@ -228,6 +228,30 @@ SLUICE_PRIMITIVE sluice_u64 sluice_digits_value(sluice_buf_t w, sluice_u32 start
 	return v;
 }
 
+#define SLUICE_NOT_PLAIN (~0ull)
+
+/* The value of a field made only of 1 to 18 digits (the common case, which cannot
+ * overflow), or SLUICE_NOT_PLAIN for anything else. */
+SLUICE_PRIMITIVE sluice_u64 sluice_plain_digits(sluice_buf_t w, sluice_u32 start, sluice_u32 end)
+{
+	sluice_u64 v = 0;
+	sluice_u32 i;
+
+	if (!w || end <= start || end - start > 18)
+		return SLUICE_NOT_PLAIN;
+	for (i = 0; i < 18; i++) {
+		sluice_u32 c;
+
+		if (start + i >= end)
+			break;
+		c = SLUICE_BYTE(w, start + i);
+		if (c < '0' || c > '9')
+			return SLUICE_NOT_PLAIN;
+		v = v * 10 + (c - '0');
+	}
+	return v;
+}
+
 /* Compare field [start, end) as a 64-bit integer with k: -1, 0, 1 or SLUICE_CMP_NAN. */
 SLUICE_INLINE int sluice_cmp_int(sluice_buf_t w, sluice_u32 start, sluice_u32 end, sluice_s64 k)
 {
@@ -235,6 +259,11 @@ SLUICE_INLINE int sluice_cmp_int(sluice_buf_t w, sluice_u32 start, sluice_u32 en
 	sluice_u64 limit, v;
 	sluice_s64 x;
 
+	v = sluice_plain_digits(w, start, end);
+	if (v != SLUICE_NOT_PLAIN) {
+		x = (sluice_s64)v;
+		return x < k ? -1 : (x > k ? 1 : 0);
+	}
 	if (sluice_parse_number(w, start, end, &span) != 0 || span.has_point)
 		return SLUICE_CMP_NAN;
 	/* the magnitude may reach 2^63 for a negative number */
