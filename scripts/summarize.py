@@ -13,8 +13,8 @@ def main(path):
     by_filter = {}
     for r in rows:
         what = f"${r['column']} > {r['threshold']}" if r["filter_kind"] == "column" else r["needle"]
-        by_filter.setdefault((r["filter"], what), []).append(r)
-    for (flt, what), group in by_filter.items():
+        by_filter.setdefault((r["filter"], what, float(r["selectivity_pct"])), []).append(r)
+    for (flt, what, _), group in sorted(by_filter.items(), key=lambda kv: (kv[0][0], kv[0][2])):
         print(f"\n{flt} ({what}), {group[0]['selectivity_pct']}% selectivity, "
               f"{int(float(group[0]['input_bytes'])) / 2**20:.0f} MiB, cache {group[0]['cache']}")
         print(f"  {'subject':<22}{'mode':<22}{'GB/s':>8}{'(min-max)':>16}{'x ref':>8}{'CPU s/GB':>10}{'delivered MB':>14}  count")
