@@ -23,7 +23,13 @@ def main(path):
             ok = r["status"] == "ok"
             ratio = f"{float(r['throughput_ratio_median']):.2f}" if ok and r["throughput_ratio_median"] else "-"
             delivered = float(r["bytes_delivered"]) / 1e6 if r["bytes_delivered"] else float("nan")
-            count = r["count"] + ("" if ok else f"  WRONG (expected {r['expected_count']}): {r['status']}")
+            if ok:
+                count = r["count"]
+            elif r["count"] and r["count"] != r["expected_count"]:
+                count = f"{r['count']}  WRONG (expected {r['expected_count']}): {r['status']}"
+            else:
+                count = f"{r['count']}  {r['status'].upper()} (a run did not complete: see runs.csv)"
+
             print(f"  {r['subject']:<22}{r['mode']:<22}{float(r['throughput_gbps_median'] or 0):>8.2f}"
                   f"{'(' + format(float(r['throughput_gbps_min'] or 0), '.2f') + '-' + format(float(r['throughput_gbps_max'] or 0), '.2f') + ')':>16}"
                   f"{ratio:>8}{float(r['cpu_s_per_gb_median'] or 0):>10.3f}{delivered:>14.1f}  {count}")
