@@ -6,8 +6,9 @@
  * program runs on each message (or window of it), judges newline-separated records with
  * the filter built in (-DSLUICE_FILTER_SOURCE), compacts the kept records at the front of
  * the window, removes the rest with ONE bpf_msg_pop_data, and redirects the kept bytes to
- * the receiver socket's ingress queue. The first and the last (partial) record of each
- * window cannot be judged here; they pass and user space judges them.
+ * the receiver socket's ingress queue (or, with sluice_pass_to_peer, lets them continue on
+ * the sender's own connection: `sluice serve --place server`). The first and the last
+ * (partial) record of each window cannot be judged here; they pass and user space judges them.
  *
  * Kernel bugs designed around (kernel field notes, Linux 6.18):
  *  A: apply_bytes is sticky across re-runs of one message: set it on every run, 0 when the
@@ -55,6 +56,18 @@ struct {
 const volatile __u32 sluice_reset_apply_bytes = 1; /* bug A */
 /* Count every record of each window (a SWAR pass) even where literal-first skips them. */
 const volatile __u32 sluice_count_records = 0;
+/* Placement "server" of `sluice serve`: the sender is a connection to a remote client, and the
+ * kept bytes continue on that connection (SK_PASS) instead of being redirected to a local
+ * receiver. 0 (the local sockmap backend): redirect to sock_out's ingress queue. */
+const volatile __u32 sluice_pass_to_peer = 0;
+
+/* Where the kept bytes of a window go. */
+static __always_inline int sluice_deliver(struct sk_msg_md *msg)
+{
+	if (sluice_pass_to_peer)
+		return SK_PASS;
+	return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
+}
 
 /* Number of bytes equal to c in [from, end): SWAR, 64 bytes a step, one match bit per byte
  * lane summed in a register, folded with one multiply per block. */
@@ -214,7 +227,7 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 		limit = window < size ? window : 0;
 		if (limit || sluice_reset_apply_bytes)
 			bpf_msg_apply_bytes(msg, limit);
-		return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
+		return sluice_deliver(msg);
 	}
 	if (bpf_msg_pull_data(msg, 0, window, 0) != 0)
 		goto pass_whole;
@@ -274,7 +287,7 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 	limit = window < size ? kept : 0;
 	if (limit || sluice_reset_apply_bytes)
 		bpf_msg_apply_bytes(msg, limit);
-	return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
+	return sluice_deliver(msg);
 
 pass_whole:
 	s->passed_unfiltered++;
@@ -283,7 +296,7 @@ pass_whole:
 	limit = window < size ? window : 0;
 	if (limit || sluice_reset_apply_bytes)
 		bpf_msg_apply_bytes(msg, limit);
-	return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
+	return sluice_deliver(msg);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,7 +7,9 @@ set -euo pipefail
 # Why each package is here (README.md "Dependencies" says the same for users):
 packages=(
   build-essential cmake pkg-config     # C++20 toolchain and the one CMake build
-  clang-19 llvm-19                     # BPF target (-target bpf -mcpu=v3); llvm-strip for BPF objects
+  clang-19 llvm-19                     # BPF target (-target bpf -mcpu=v3); llvm-strip for BPF objects;
+                                       # also what compiles --where / user C filters at run time
+  libclang-rt-19-dev                   # libFuzzer + sanitizer runtimes for clang-19 (tests/fuzz)
   libbpf-dev bpftool                   # loading BPF objects; skeletons and vmlinux.h from the kernel's BTF
   libelf-dev zlib1g-dev                # libbpf's own link dependencies
   liburing-dev                         # the io_uring backend
@@ -17,6 +19,7 @@ packages=(
   ripgrep gawk mawk grep coreutils     # reference tools for differential tests and peer benchmarks
   python3 python3-matplotlib           # figures (scripts/plot.py)
   iproute2                             # network namespaces, veth and tc for the network tests
+  util-linux-extra                     # fincore: the bench test's independent check that cold runs start cold
 )
 
 missing=()

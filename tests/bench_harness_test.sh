@@ -185,6 +185,22 @@ matrix)
       done
       [[ $n -eq 6 ]] && pass "plot.py wrote throughput, CPU and bytes-delivered figures as PNG and SVG"
       [[ -s $WORK/fig/figures.md ]] && pass "plot.py indexed its figures" || fail "no figures.md"
+      # Placement comparison from a (synthetic) scripts/net-experiment.sh CSV.
+      {
+        echo "rate,selectivity,placement,mode,run,file_bytes,matches,exact,e2e_seconds,wire_bytes,client_cpu_s,server_cpu_s"
+        for p in client server xdp; do
+          for sel in 1% 10%; do
+            for run in 1 2; do echo "1gbit,$sel,$p,,$run,1000000,10,1,0.0$run,500000,0.01,0.02"; done
+          done
+        done
+        echo "1gbit,1%,tc,drop,1,1000000,9,0,0.01,1000,0.01,0.01"
+      } >"$WORK/net.csv"
+      if "$PY" "$SRC/scripts/plot.py" --network "$WORK/net.csv" -o "$WORK/netfig" >"$WORK/plot.out" 2>"$WORK/plot.err" &&
+        [[ -s $WORK/netfig/placement_1gbit.png && -s $WORK/netfig/placement_1gbit.svg ]]; then
+        pass "plot.py draws the placement comparison from network results (PNG and SVG)"
+      else
+        fail "plot.py --network: $(tail -c 1500 "$WORK/plot.err")"
+      fi
     else
       fail "plot.py failed: $(tail -c 1500 "$WORK/plot.err")"
     fi

@@ -1,4 +1,5 @@
 // Building parameter blocks for the built-in filters (filters/*.c) from user input.
+#include <sluice/compiled_filter.hpp>
 #include <sluice/error.hpp>
 #include <sluice/filter.hpp>
 
@@ -152,7 +153,7 @@ Filter Filter::tuned_for(std::span<const char> sample) const {
     fn(p);
     std::memcpy(tuned.params_.data(), &p, sizeof p);
   };
-  if (name_ == "fixed_string") {
+  if (name_ == "fixed_string" && !compiled_) {
     edit.template operator()<sluice_fixed_string_params>([&](sluice_fixed_string_params& p) {
       retune(p.hdr.required_literal);
       for (sluice_u32 i = 0; i < p.npatterns && i < SLUICE_PATTERNS_MAX; ++i) retune(p.patterns[i]);
@@ -164,6 +165,15 @@ Filter Filter::tuned_for(std::span<const char> sample) const {
 }
 
 bool Filter::literal_is_exact() const { return header_of(params_).literal_exact != 0; }
+
+Filter Filter::from_compiled(std::shared_ptr<const CompiledFilter> compiled, std::vector<std::byte> params) {
+  if (!compiled || !compiled->native) throw Error("internal: a compiled filter without its native build");
+  if (params.size() != compiled->params_size || params.size() < sizeof(sluice_param_header))
+    throw Error("internal: parameter block of " + compiled->display_name() + " has the wrong size");
+  Filter f(compiled->filter_name(), compiled->native, std::move(params));
+  f.compiled_ = std::move(compiled);
+  return f;
+}
 
 Filter Filter::make(const FilterSpec& spec) {
   auto make = [](const char* name, sluice_native_filter_fn fn, std::vector<std::byte> params) {

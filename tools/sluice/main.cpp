@@ -1,5 +1,6 @@
 // sluice: scan files with filters that run where the data flows.
 #include "commands.hpp"
+#include "user_filters.hpp"
 
 #include <bpf/libbpf.h>
 
@@ -7,6 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+
+namespace sluice::cli {
+int serve_command(const std::vector<std::string>& args);  // serve_command.cpp
+}
 
 namespace {
 
@@ -16,6 +21,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  scan    print the records of files that match a filter (grep -F / column compare)\n"
     "  probe   report which kernel capabilities this machine has, and why any is missing\n"
+    "  verify  compile a filter (FILE.c or --where EXPR) and report whether each BPF host loads it\n"
+    "  serve   serve files to remote scans, filtering on the server or the client (docs/network.md)\n"
     "\n"
     "'sluice <command> --help' describes a command.\n";
 
@@ -38,6 +45,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "scan") return sluice::cli::scan_command(args);
   if (command == "probe") return sluice::cli::probe_command(args);
+  if (command == "verify") return sluice::cli::verify_command(args);
+  if (command == "serve") return sluice::cli::serve_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;

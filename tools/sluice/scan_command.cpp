@@ -1,7 +1,11 @@
 // sluice scan: grep -F and column comparisons over files, through any backend.
 #include "commands.hpp"
+#include "projection.hpp"
+#include "user_filters.hpp"
 
 #include <sluice/error.hpp>
+#include <sluice/expr.hpp>
+#include <sluice/remote.hpp>
 #include <sluice/report.hpp>
 #include <sluice/scanner.hpp>
 
@@ -62,7 +66,10 @@ constexpr const char* kSynopsis =
     "usage: sluice scan [-F] -e PATTERN... [options] FILE...\n"
     "       sluice scan [-F] PATTERN FILE...\n"
     "       sluice scan --column N --op OP --value V [--type int|decimal|string] [--delimiter C] FILE...\n"
+    "       sluice scan --where EXPR [-d C] [--header] FILE...      (docs/where.md)\n"
+    "       sluice scan --filter FILTER.c FILE...                   (docs/where.md)\n"
     "       sluice scan --filter keep-all|keep-none FILE...\n"
+    "       sluice scan --remote HOST:PORT [--place PLACE] [filter options] PATH...  (docs/network.md)\n"
     "\n"
     "Prints the records (lines) of FILEs that match, like grep -F. Exit status: 0 if a record\n"
     "matched, 1 if none did, 2 on error.\n";
@@ -75,6 +82,14 @@ struct ScanRequest {
   bool stats = false;
   bool json = false;
   bool with_filename = false;
+  std::string where;        // --where EXPR (compiled at run time)
+  std::string filter_file;  // --filter FILE.c (compiled at run time)
+  bool header = false;      // the first line of each file names the columns
+  char delimiter = ',';
+  std::string select;                                           // --select LIST
+  std::vector<std::pair<Aggregator::Op, std::string>> aggregates;  // --sum F, --min F, ...
+  std::string group_by;                                         // --group-by F
+  std::optional<RemoteOptions> remote;  // --remote: PATHs are files of a `sluice serve`
 };
 
 char parse_delimiter(const std::string& text) {
@@ -96,7 +111,9 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
       ("value", po::value<std::string>(), "the constant to compare with")
       ("type", po::value<std::string>()->default_value("int"), "int, decimal (exact) or string (bytewise)")
       ("delimiter,d", po::value<std::string>()->default_value(","), "field delimiter (one byte, \\t for TSV)")
-      ("filter", po::value<std::string>(), "calibration filter: keep-all or keep-none");
+      ("where", po::value<std::string>(), "keep records for which EXPR holds, e.g. '$3 > 100 and contains($5, \"x\")' (docs/where.md)")
+      ("header", po::bool_switch(), "the first line of each file names the columns: printed, never judged (implied by col())")
+      ("filter", po::value<std::string>(), "a C filter file (FILE.c, docs/where.md), or calibration: keep-all, keep-none");
   po::options_description io_opts("Backend and output");
   io_opts.add_options()
       ("backend,b", po::value<std::string>()->default_value("auto"), "read, uring, mmap, sockmap or auto")
@@ -110,11 +127,28 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
       ("stats", po::bool_switch(), "report bytes, records, time and CPU on stderr")
       ("no-record-count", po::bool_switch(), "with --stats: do not count input records (costs a pass in the kernel)")
       ("json", po::bool_switch(), "machine-readable counts and statistics (JSON)")
+      ("select", po::value<std::string>(), "print only these fields of kept records: $1,$3 (names with a header)")
+      ("sum", po::value<std::vector<std::string>>()->composing(), "aggregate: exact sum of field F over kept records (repeatable)")
+      ("min", po::value<std::vector<std::string>>()->composing(), "aggregate: smallest number in field F")
+      ("max", po::value<std::vector<std::string>>()->composing(), "aggregate: largest number in field F")
+      ("avg", po::value<std::vector<std::string>>()->composing(), "aggregate: mean of field F (6+ fraction digits, rounded)")
+      ("group-by", po::value<std::string>(), "aggregate per distinct value of field F (count and the aggregates)")
       ("help,h", "show this help");
+  po::options_description remote_opts("Remote files (sluice serve, docs/network.md)");
+  remote_opts.add_options()
+      ("remote", po::value<std::string>(), "HOST:PORT of a `sluice serve`; PATHs are below its export root")
+      ("place", po::value<std::string>()->default_value("server"), "where the filter runs: server, client, xdp, tc or sockfilter")
+      ("transport", po::value<std::string>(), "--place client: tcp (default) or udp")
+      ("mode", po::value<std::string>()->default_value("drop"), "xdp/tc/sockfilter: drop (datagrams without a match) or trim")
+      ("datagram-size", po::value<std::uint32_t>()->default_value(1472), "UDP: payload bytes per datagram")
+      ("window", po::value<std::uint32_t>()->default_value(2048), "UDP: datagrams the server may send ahead")
+      ("xdp-generic", po::bool_switch(), "--place xdp: attach in generic (skb) mode")
+      ("tc-clsact", po::bool_switch(), "--place tc: a clsact qdisc filter instead of a tcx link")
+      ("timeout", po::value<double>()->default_value(30), "seconds without progress before the scan fails");
   po::options_description hidden;
   hidden.add_options()("positional", po::value<std::vector<std::string>>(), "");
   po::options_description all;
-  all.add(filter_opts).add(io_opts).add(hidden);
+  all.add(filter_opts).add(io_opts).add(remote_opts).add(hidden);
   po::positional_options_description positional;
   positional.add("positional", -1);
 
@@ -122,7 +156,7 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << kSynopsis << '\n' << filter_opts << '\n' << io_opts;
+    std::cout << kSynopsis << '\n' << filter_opts << '\n' << io_opts << '\n' << remote_opts;
     return std::nullopt;
   }
 
@@ -130,12 +164,26 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   std::vector<std::string> rest;
   if (vm.count("positional")) rest = vm["positional"].as<std::vector<std::string>>();
   bool column_mode = vm.count("column") || vm.count("op") || vm.count("value");
-  if (vm.count("filter")) {
+  req.header = vm["header"].as<bool>();
+  if (vm.count("where")) {
+    if (column_mode || vm.count("regexp") || vm.count("filter"))
+      throw UsageError("--where cannot be combined with patterns, --column or --filter");
+    req.where = vm["where"].as<std::string>();
+    req.delimiter = parse_delimiter(vm["delimiter"].as<std::string>());
+    if (vm["invert-match"].as<bool>() || vm["ignore-case"].as<bool>())
+      throw UsageError("-v and -i do not apply to --where: write not (...) in the expression");
+    req.filter = KeepAllSpec{};  // replaced by the compiled expression
+  } else if (vm.count("filter")) {
     if (column_mode || vm.count("regexp")) throw UsageError("--filter cannot be combined with patterns or --column");
     const std::string& f = vm["filter"].as<std::string>();
     if (f == "keep-all") req.filter = KeepAllSpec{};
     else if (f == "keep-none") req.filter = KeepNoneSpec{};
-    else throw UsageError("unknown --filter '" + f + "' (use keep-all or keep-none)");
+    else if (f.ends_with(".c") || f.find('/') != std::string::npos) {
+      req.filter_file = f;
+      if (vm["invert-match"].as<bool>() || vm["ignore-case"].as<bool>())
+        throw UsageError("-v and -i do not apply to --filter FILE.c");
+    }
+    else throw UsageError("unknown --filter '" + f + "' (use a C file FILE.c, keep-all or keep-none)");
   } else if (column_mode) {
     if (vm.count("regexp")) throw UsageError("use either -e patterns or --column, not both");
     if (!vm.count("column") || !vm.count("op") || !vm.count("value"))
@@ -175,9 +223,70 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   req.stats = vm["stats"].as<bool>();
   req.json = vm["json"].as<bool>();
   req.options.count_input_records = req.stats && !vm["no-record-count"].as<bool>();
+  if (vm.count("select")) req.select = vm["select"].as<std::string>();
+  for (auto [name, op] : {std::pair{"sum", Aggregator::Op::sum}, std::pair{"min", Aggregator::Op::min},
+                          std::pair{"max", Aggregator::Op::max}, std::pair{"avg", Aggregator::Op::avg}})
+    if (vm.count(name))
+      for (const std::string& f : vm[name].as<std::vector<std::string>>()) req.aggregates.emplace_back(op, f);
+  if (vm.count("group-by")) req.group_by = vm["group-by"].as<std::string>();
+  bool aggregating = !req.aggregates.empty() || !req.group_by.empty();
+  if (aggregating && (req.count || !req.select.empty()))
+    throw UsageError("aggregates (--sum/--min/--max/--avg/--group-by) print a table: not with -c or --select");
+  if (aggregating || !req.select.empty()) req.delimiter = parse_delimiter(vm["delimiter"].as<std::string>());
   req.options.collect_bpf_stats = req.stats;
   req.with_filename = (req.files.size() > 1 || vm["with-filename"].as<bool>()) && !vm["no-filename"].as<bool>();
+  if (vm.count("remote")) {
+    // The server accepts only library filters with parameters (never code from the network).
+    if (!req.where.empty() || !req.filter_file.empty() || req.header)
+      throw UsageError("--remote takes the library's filters (-e, --column, keep-all/keep-none), not --where, "
+                       "--filter FILE.c or --header");
+    if (req.options.backend != BackendKind::automatic)
+      throw UsageError("--backend does not apply to --remote (use --place)");
+    RemoteOptions r;
+    r.address = vm["remote"].as<std::string>();
+    r.placement = parse_placement(vm["place"].as<std::string>());
+    if (vm.count("transport")) {
+      if (r.placement != Placement::client) throw UsageError("--transport applies to --place client only");
+      r.transport = parse_transport(vm["transport"].as<std::string>());
+    }
+    r.mode = parse_receive_mode(vm["mode"].as<std::string>());
+    r.datagram_size = vm["datagram-size"].as<std::uint32_t>();
+    r.window = vm["window"].as<std::uint32_t>();
+    r.xdp_generic = vm["xdp-generic"].as<bool>();
+    r.tc_clsact = vm["tc-clsact"].as<bool>();
+    r.timeout_seconds = vm["timeout"].as<double>();
+    if (r.timeout_seconds <= 0) throw UsageError("--timeout must be positive");
+    r.count_input_records = req.options.count_input_records;
+    req.remote = r;
+  } else {
+    for (const char* o : {"transport", "xdp-generic", "tc-clsact"})
+      if (vm.count(o) && !vm[o].defaulted()) throw UsageError(std::string("--") + o + " needs --remote");
+    for (const char* o : {"place", "mode", "datagram-size", "window", "timeout"})
+      if (!vm[o].defaulted()) throw UsageError(std::string("--") + o + " needs --remote");
+  }
   return req;
+}
+
+// The network side of a remote scan (sluice/remote.hpp), as JSON.
+std::string remote_stats_json(const RemoteStats& r) {
+  std::string j = "{\"placement\":" + json_quote(r.placement) + ",\"attach\":" + json_quote(r.attach_mode);
+  auto num = [&](const char* k, auto v) { j += std::string(",\"") + k + "\":" + std::to_string(v); };
+  num("file_bytes", r.file_bytes);
+  num("datagrams", r.datagrams);
+  num("datagrams_received", r.datagrams_received);
+  num("filter_dropped", r.filter_dropped);
+  num("lost", r.lost);
+  num("retransmitted", r.retransmitted);
+  num("injected_drops", r.injected_drops);
+  num("kernel_bytes_in", r.kernel_bytes_in);
+  num("kernel_bytes_out", r.kernel_bytes_out);
+  num("boundary_bytes", r.boundary_bytes);
+  num("server_user_cpu_seconds", r.server_user_cpu_seconds);
+  num("server_system_cpu_seconds", r.server_system_cpu_seconds);
+  num("server_load_seconds", r.server_load_seconds);
+  num("client_load_seconds", r.client_load_seconds);
+  num("client_load_cpu_seconds", r.client_load_cpu_seconds);
+  return j + "}";
 }
 
 }  // namespace
@@ -201,34 +310,100 @@ int scan_command(const std::vector<std::string>& args) {
   std::string json_files;
   OutputBuffer out;
   std::optional<Filter> filter;
+  // With a header line (--header, or col() in --where), each file's first line is printed as
+  // it is and never judged: a kept record equal to it at the start is that line.
+  bool use_header = req.header;
+  std::optional<std::string> named_by;  // the header line col() names were resolved against
   try {
-    filter.emplace(Filter::make(req.filter));
+    if (!req.where.empty()) {
+      std::vector<std::string> names;
+      use_header = use_header || expr::uses_column_names(expr::parse(req.where));
+      if (use_header)
+        if (std::optional<std::string> line = read_first_line(req.files.front())) {
+          names = expr::split_header(*line, req.delimiter);
+          if (expr::uses_column_names(expr::parse(req.where))) named_by = *line;
+        }
+      filter.emplace(make_where_filter(req.where, req.delimiter, names, req.options.backend));
+    } else if (!req.filter_file.empty()) {
+      filter.emplace(make_user_filter(req.filter_file, req.options.backend));
+    } else {
+      filter.emplace(Filter::make(req.filter));
+    }
+  } catch (const expr::ParseError& e) {
+    std::cerr << "sluice scan: --where: " << e.what() << "\n";
+    return kExitError;
+  } catch (const Error& e) {
+    std::cerr << "sluice scan: " << e.what() << "\n";
+    return kExitError;
+  }
+  // Projection and aggregates: fields by number, or by name with a header line.
+  std::optional<std::vector<FieldRef>> projection;
+  std::optional<Aggregator> aggregator;
+  try {
+    std::vector<std::string> names;
+    if (use_header && (!req.select.empty() || !req.aggregates.empty() || !req.group_by.empty()))
+      if (std::optional<std::string> line = read_first_line(req.files.front()))
+        names = expr::split_header(*line, req.delimiter);
+    if (!req.select.empty()) projection = parse_field_list(req.select, names);
+    if (!req.aggregates.empty() || !req.group_by.empty()) {
+      std::vector<Aggregator::Column> columns;
+      for (const auto& [op, f] : req.aggregates) columns.push_back({op, parse_field_ref(f, names)});
+      std::optional<FieldRef> group;
+      if (!req.group_by.empty()) group = parse_field_ref(req.group_by, names);
+      aggregator.emplace(std::move(columns), group, req.delimiter);
+    }
   } catch (const Error& e) {
     std::cerr << "sluice scan: " << e.what() << "\n";
     return kExitError;
   }
   for (const std::string& path : req.files) {
     try {
-      Scanner scanner(path, *filter, req.options);
+      std::string prefix = req.with_filename ? path + ":" : "";
+      bool skip_header = false;
+      if (use_header) {
+        if (std::optional<std::string> line = read_first_line(path)) {
+          if (named_by && *line != *named_by)
+            throw UsageError(path + ": its header line differs from that of " + req.files.front() +
+                             ", against which col() names were resolved");
+          skip_header = filter->keep(*line);
+          if (!req.count && !aggregator)
+            out.append(prefix + (projection ? project(*line, req.delimiter, *projection) : *line) + "\n");
+        }
+      }
+      // A local file, or one of a `sluice serve` (the same records either way).
+      std::optional<Scanner> local;
+      std::optional<RemoteScanner> remote;
+      if (req.remote) remote.emplace(path, req.filter, *req.remote);
+      else local.emplace(path, *filter, req.options);
+      auto next_batch = [&](RecordBatch& b) { return remote ? remote->next(b) : local->next(b); };
       RecordBatch batch;
       std::uint64_t matches = 0;
-      std::string prefix = req.with_filename ? path + ":" : "";
-      while (scanner.next(batch)) {
+      while (next_batch(batch)) {
+        if (skip_header && !batch.records.empty()) {
+          batch.records.erase(batch.records.begin());
+          skip_header = false;
+        }
         matches += batch.records.size();
         if (req.count) continue;
+        if (aggregator) {
+          for (std::string_view record : batch.records) aggregator->add(record);
+          continue;
+        }
         for (std::string_view record : batch.records) {
           if (!prefix.empty()) out.append(prefix);
-          out.append(record);
+          if (projection) out.append(project(record, req.delimiter, *projection));
+          else out.append(record);
           out.append("\n");
         }
       }
-      ScanStats stats = scanner.stats();
+      ScanStats stats = remote ? remote->stats() : local->stats();
       any_match |= matches > 0;
       if (req.count && !req.json) out.append(prefix + std::to_string(matches) + "\n");
       if (req.json) {
         if (!json_files.empty()) json_files += ",";
         json_files += "{\"path\":" + json_quote(path) + ",\"matches\":" + std::to_string(matches) +
-                      ",\"stats\":" + stats_to_json(stats) + "}";
+                      ",\"stats\":" + stats_to_json(stats) +
+                      (remote ? ",\"remote\":" + remote_stats_json(remote->remote_stats()) : std::string()) + "}";
       }
       total += stats;
     } catch (const Error& e) {
@@ -238,6 +413,7 @@ int scan_command(const std::vector<std::string>& args) {
     }
   }
   try {
+    if (aggregator) out.append(aggregator->table());
     if (req.json) {
       std::string report = "{\"files\":[" + json_files + "],\"total\":" + stats_to_json(total) + "}\n";
       // Counts go to stdout; beside printed records, the report goes to stderr.

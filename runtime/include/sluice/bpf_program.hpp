@@ -46,7 +46,9 @@ struct HostSetting {
 };
 
 // A loaded skeleton of host `host` built with `filter`'s source, parameters written into
-// .rodata before load. Releases every kernel object on destruction.
+// .rodata before load. A run-time compiled filter (Filter::compiled()) is loaded the same way
+// from its BPF object file instead (libbpf's bpf_object__open_file; built first if not cached).
+// Releases every kernel object on destruction.
 class LoadedFilterObject {
  public:
   LoadedFilterObject(std::string_view host, const Filter& filter, const std::vector<HostSetting>& settings = {});

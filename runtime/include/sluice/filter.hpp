@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,11 +46,16 @@ struct KeepNoneSpec {};
 
 using FilterSpec = std::variant<FixedStringSpec, ColumnCompareSpec, KeepAllSpec, KeepNoneSpec>;
 
+class CompiledFilter;  // a filter compiled at run time: sluice/compiled_filter.hpp
+
 class Filter {
  public:
   // Validates the spec and builds the parameter block; throws UsageError with a clear
   // message on bad input (no pattern, pattern too long, value not a number, ...).
   static Filter make(const FilterSpec& spec);
+  // A filter compiled at run time (--where, a user's C file) with this parameter block (its
+  // struct sluice_param_header first). See sluice/compiled_filter.hpp.
+  static Filter from_compiled(std::shared_ptr<const CompiledFilter> compiled, std::vector<std::byte> params);
 
   // Name of the compiled filter (filters/<name>.c), e.g. "fixed_string".
   const std::string& name() const { return name_; }
@@ -65,6 +71,10 @@ class Filter {
   // `sample`. Which records are kept does not change.
   Filter tuned_for(std::span<const char> sample) const;
 
+  // The run-time compiled form that hosts load instead of a built-in skeleton (null for the
+  // built-in filters).
+  const std::shared_ptr<const CompiledFilter>& compiled() const { return compiled_; }
+
   bool keep(std::string_view record) const {
     return native_(params_.data(), reinterpret_cast<const std::uint8_t*>(record.data()),
                    static_cast<std::uint32_t>(record.size())) != 0;
@@ -75,6 +85,7 @@ class Filter {
   std::string name_;
   sluice_native_filter_fn native_ = nullptr;
   std::vector<std::byte> params_;
+  std::shared_ptr<const CompiledFilter> compiled_;  // keeps the native code loaded
 };
 
 }  // namespace sluice

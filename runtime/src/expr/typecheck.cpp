@@ -1,0 +1,371 @@
+// Type checking of --where expressions: names resolved, operand kinds checked, constant
+// parts folded; and what the checked tree tells hosts (the required literal).
+// GCC 12 reports false -Wrestrict positives on std::string concatenation at -O3 (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+#include "expr/abi.hpp"
+
+#include <algorithm>
+
+namespace sluice::expr {
+namespace {
+
+std::string trim_name(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+    std::string out;
+    s = s.substr(1, s.size() - 2);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      out += s[i];
+      if (s[i] == '"' && i + 1 < s.size() && s[i + 1] == '"') ++i;  // "" inside quotes
+    }
+    return out;
+  }
+  return std::string(s);
+}
+
+class Checker {
+ public:
+  Checker(Expr& e, const CheckOptions& o) : expr_(e), options_(o) {}
+
+  void run() {
+    check(expr_.root);
+    simplify(expr_.root);
+  }
+
+ private:
+  [[noreturn]] void fail(std::string message, std::size_t at, std::string hint) const {
+    throw ParseError(std::move(message), expr_.text, at, std::move(hint));
+  }
+
+  void resolve(Operand& o) {
+    if (o.type != Operand::Type::column) return;
+    if (options_.header.empty())
+      fail("col(\"" + o.text + "\") needs a header line", o.pos,
+           "the first line of the file names the columns (sluice reads it when col() is used); or use $N");
+    for (std::size_t i = 0; i < options_.header.size(); ++i)
+      if (options_.header[i] == o.text) {
+        o.type = Operand::Type::field;
+        o.field = static_cast<std::uint32_t>(i + 1);
+        return;
+      }
+    std::string hint;
+    for (std::size_t i = 0; i < options_.header.size(); ++i) {
+      std::string a = options_.header[i], b = o.text;
+      std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(b.begin(), b.end(), b.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (a == b) {
+        hint = "did you mean col(\"" + options_.header[i] + "\")? (names are case-sensitive)";
+        break;
+      }
+    }
+    if (hint.empty()) {
+      hint = "the header has: ";
+      for (std::size_t i = 0; i < options_.header.size() && i < 12; ++i)
+        hint += (i ? ", " : "") + std::string("\"") + options_.header[i] + "\"";
+      if (options_.header.size() > 12) hint += ", ...";
+    }
+    fail("no column named \"" + o.text + "\" in the header", o.pos, hint);
+  }
+
+  static Node constant(bool v, std::size_t pos) {
+    Node n;
+    n.kind = Node::Kind::constant;
+    n.value = v;
+    n.pos = pos;
+    return n;
+  }
+
+  void check(Node& n) {
+    switch (n.kind) {
+      case Node::Kind::constant: return;
+      case Node::Kind::logical_or:
+      case Node::Kind::logical_and:
+      case Node::Kind::logical_not:
+        for (Node& k : n.kids) check(k);
+        return;
+      case Node::Kind::compare: return check_compare(n);
+      case Node::Kind::contains:
+      case Node::Kind::starts_with:
+      case Node::Kind::ends_with: return check_search(n);
+      case Node::Kind::in_list: return check_in(n);
+      case Node::Kind::is_empty: {
+        resolve(n.lhs);
+        if (n.lhs.is_literal()) n = constant(n.lhs.type == Operand::Type::string && n.lhs.text.empty(), n.pos);
+        return;
+      }
+    }
+  }
+
+  void check_number(const Operand& o) const {
+    if (o.type == Operand::Type::number && !decimal_of(o.text))
+      fail("not a number: " + o.text, o.pos, "numbers are digits with at most one '.', up to 64 characters");
+  }
+
+  void check_compare(Node& n) {
+    resolve(n.lhs);
+    resolve(n.rhs);
+    check_number(n.lhs);
+    check_number(n.rhs);
+    if (n.lhs.is_literal() && n.rhs.is_literal()) {
+      if (n.lhs.type != n.rhs.type)
+        fail("cannot compare a number with a string", n.rhs.pos,
+             "quote the number (\"5\") to compare text, or unquote the string to compare numbers");
+      int c = n.lhs.type == Operand::Type::number ? sluice_cmp_decimal_text(n.lhs.text, n.rhs.text)
+                                                   : compare_bytes(n.lhs.text, n.rhs.text);
+      n = constant(op_holds(n.op, c), n.pos);
+      return;
+    }
+    if (!n.lhs.is_literal() && !n.rhs.is_literal())
+      fail("comparing two fields is not supported", n.rhs.pos,
+           "compare a field with a literal: $3 > 5, $2 == \"x\"");
+    if (n.lhs.is_literal()) {
+      std::swap(n.lhs, n.rhs);
+      n.op = mirror(n.op);
+    }
+  }
+
+  static int sluice_cmp_decimal_text(const std::string& a, const std::string& b) {
+    return compare_number(a, *decimal_of(b));
+  }
+
+  void check_search(Node& n) {
+    resolve(n.lhs);
+    resolve(n.rhs);
+    const char* name = n.kind == Node::Kind::contains ? "contains" : n.kind == Node::Kind::starts_with ? "startswith" : "endswith";
+    if (n.rhs.type == Operand::Type::number)
+      fail(std::string("the second argument of ") + name + " is a string", n.rhs.pos,
+           "quote it: " + std::string(name) + "(..., \"" + n.rhs.text + "\")");
+    if (n.rhs.type != Operand::Type::string)
+      fail(std::string("the second argument of ") + name + " must be a string literal", n.rhs.pos,
+           std::string(name) + "($2, \"text\"); comparing two fields is not supported");
+    if (n.lhs.is_literal()) {
+      const std::string& s = n.lhs.text;
+      const std::string& k = n.rhs.text;
+      bool v = n.kind == Node::Kind::contains ? s.find(k) != std::string::npos
+               : n.kind == Node::Kind::starts_with ? s.starts_with(k)
+                                                   : s.ends_with(k);
+      n = constant(v, n.pos);
+    }
+  }
+
+  void check_in(Node& n) {
+    resolve(n.lhs);
+    for (Operand& o : n.list) check_number(o);
+    if (n.lhs.is_literal()) {
+      check_number(n.lhs);
+      bool v = false;
+      for (const Operand& o : n.list)
+        if (o.type == n.lhs.type)
+          v |= (o.type == Operand::Type::number ? sluice_cmp_decimal_text(n.lhs.text, o.text)
+                                                : compare_bytes(n.lhs.text, o.text)) == 0;
+      n = constant(v, n.pos);
+    }
+  }
+
+  // Folds constants out of and/or/not; a constant survives only as the whole expression.
+  static void simplify(Node& n) {
+    switch (n.kind) {
+      case Node::Kind::logical_not: {
+        simplify(n.kids[0]);
+        if (n.kids[0].kind == Node::Kind::constant) {
+          n = constant(!n.kids[0].value, n.pos);
+        } else if (n.kids[0].kind == Node::Kind::logical_not) {
+          Node inner = std::move(n.kids[0].kids[0]);
+          n = std::move(inner);
+        }
+        return;
+      }
+      case Node::Kind::logical_or:
+      case Node::Kind::logical_and: {
+        bool is_and = n.kind == Node::Kind::logical_and;
+        std::vector<Node> kept;
+        for (Node& k : n.kids) {
+          simplify(k);
+          if (k.kind == Node::Kind::constant) {
+            if (k.value != is_and) {  // false in and / true in or decides
+              n = constant(!is_and, n.pos);
+              return;
+            }
+            continue;  // neutral element
+          }
+          if (k.kind == n.kind) {  // flatten
+            for (Node& g : k.kids) kept.push_back(std::move(g));
+          } else {
+            kept.push_back(std::move(k));
+          }
+        }
+        if (kept.empty()) {
+          n = constant(is_and, n.pos);
+        } else if (kept.size() == 1) {
+          Node only = std::move(kept[0]);
+          n = std::move(only);
+        } else {
+          n.kids = std::move(kept);
+        }
+        return;
+      }
+      default: return;
+    }
+  }
+
+  Expr& expr_;
+  const CheckOptions& options_;
+};
+
+bool uses_names(const Node& n) {
+  if (n.lhs.type == Operand::Type::column || n.rhs.type == Operand::Type::column) return true;
+  for (const Node& k : n.kids)
+    if (uses_names(k)) return true;
+  return false;
+}
+
+// A literal every kept record contains ("" for none): the longest one implied.
+std::string literal_of(const Node& n) {
+  auto usable = [](const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; };
+  switch (n.kind) {
+    case Node::Kind::contains:
+    case Node::Kind::starts_with:
+    case Node::Kind::ends_with: return usable(n.rhs.text) ? n.rhs.text : "";
+    case Node::Kind::compare:
+      // A field equal to a string contains it (a missing field is "": never equal to it).
+      if (n.op == Cmp::eq && n.rhs.type == Operand::Type::string && usable(n.rhs.text)) return n.rhs.text;
+      return "";
+    case Node::Kind::in_list:
+      if (n.list.size() == 1 && n.list[0].type == Operand::Type::string && usable(n.list[0].text)) return n.list[0].text;
+      return "";
+    case Node::Kind::logical_and: {
+      std::string best;
+      for (const Node& k : n.kids) {
+        std::string s = literal_of(k);
+        if (s.size() > best.size()) best = s;
+      }
+      return best;
+    }
+    case Node::Kind::logical_or: {
+      // Every branch must contain it: only when all branches imply the same literal.
+      std::string common = literal_of(n.kids[0]);
+      for (std::size_t i = 1; i < n.kids.size() && !common.empty(); ++i)
+        if (literal_of(n.kids[i]) != common) common.clear();
+      return common;
+    }
+    default: return "";
+  }
+}
+
+void print(const Node& n, std::string& out);
+
+void print_operand(const Operand& o, std::string& out) {
+  switch (o.type) {
+    case Operand::Type::field: out += "$" + std::to_string(o.field); return;
+    case Operand::Type::column: out += "col(\"" + o.text + "\")"; return;
+    case Operand::Type::number: out += o.text; return;
+    case Operand::Type::string: {
+      out += '"';
+      for (unsigned char c : o.text) {
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += static_cast<char>(c);
+        } else if (c == '\n') {
+          out += "\\n";
+        } else if (c == '\t') {
+          out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+          const char* hex = "0123456789abcdef";
+          out += "\\x";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+      }
+      out += '"';
+      return;
+    }
+  }
+}
+
+void print(const Node& n, std::string& out) {
+  switch (n.kind) {
+    case Node::Kind::constant: out += n.value ? "true" : "false"; return;
+    case Node::Kind::logical_or:
+    case Node::Kind::logical_and:
+      out += "(";
+      for (std::size_t i = 0; i < n.kids.size(); ++i) {
+        if (i) out += n.kind == Node::Kind::logical_or ? " or " : " and ";
+        print(n.kids[i], out);
+      }
+      out += ")";
+      return;
+    case Node::Kind::logical_not:
+      out += "not ";
+      print(n.kids[0], out);
+      return;
+    case Node::Kind::compare:
+      out += "(";
+      print_operand(n.lhs, out);
+      out += std::string(" ") + op_text(n.op) + " ";
+      print_operand(n.rhs, out);
+      out += ")";
+      return;
+    case Node::Kind::contains:
+    case Node::Kind::starts_with:
+    case Node::Kind::ends_with:
+      out += n.kind == Node::Kind::contains ? "contains(" : n.kind == Node::Kind::starts_with ? "startswith(" : "endswith(";
+      print_operand(n.lhs, out);
+      out += ", ";
+      print_operand(n.rhs, out);
+      out += ")";
+      return;
+    case Node::Kind::in_list:
+      out += "(";
+      print_operand(n.lhs, out);
+      out += " in (";
+      for (std::size_t i = 0; i < n.list.size(); ++i) {
+        if (i) out += ", ";
+        print_operand(n.list[i], out);
+      }
+      out += "))";
+      return;
+    case Node::Kind::is_empty:
+      out += "(";
+      print_operand(n.lhs, out);
+      out += " is empty)";
+      return;
+  }
+}
+
+}  // namespace
+
+void check(Expr& expr, const CheckOptions& options) { Checker(expr, options).run(); }
+
+bool uses_column_names(const Expr& expr) { return uses_names(expr.root); }
+
+std::vector<std::string> split_header(std::string_view line, char delimiter) {
+  std::vector<std::string> names;
+  while (true) {
+    std::size_t d = line.find(delimiter);
+    names.push_back(trim_name(line.substr(0, d)));
+    if (d == std::string_view::npos) break;
+    line.remove_prefix(d + 1);
+  }
+  return names;
+}
+
+std::string required_literal(const Expr& expr, bool* exact) {
+  std::string lit = expr.root.kind == Node::Kind::constant ? "" : literal_of(expr.root);
+  if (exact)
+    *exact = !lit.empty() && expr.root.kind == Node::Kind::contains && expr.root.lhs.type == Operand::Type::field &&
+             expr.root.lhs.field == 0;
+  return lit;
+}
+
+std::string to_string(const Expr& expr) {
+  std::string out;
+  print(expr.root, out);
+  return out;
+}
+
+}  // namespace sluice::expr

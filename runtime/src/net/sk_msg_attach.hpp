@@ -1,0 +1,75 @@
+// The server side of placement "server": a connection socket in the sk_msg filter's sockmap,
+// with RAII for every kernel attachment (the same pattern as the local sockmap backend).
+#pragma once
+
+#include <sluice/error.hpp>
+
+#include "sk_msg_filter.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <vector>
+
+namespace sluice::net {
+
+// bpf_prog_attach(BPF_SK_MSG_VERDICT) to a sockmap, detached on destruction.
+class SkMsgAttachment {
+ public:
+  SkMsgAttachment(int prog_fd, int map_fd) : prog_fd_(prog_fd), map_fd_(map_fd) {
+    if (bpf_prog_attach(prog_fd, map_fd, BPF_SK_MSG_VERDICT, 0) != 0)
+      throw system_error("attaching the sk_msg program", errno);
+  }
+  ~SkMsgAttachment() { bpf_prog_detach2(prog_fd_, map_fd_, BPF_SK_MSG_VERDICT); }
+  SkMsgAttachment(const SkMsgAttachment&) = delete;
+  SkMsgAttachment& operator=(const SkMsgAttachment&) = delete;
+
+ private:
+  int prog_fd_;
+  int map_fd_;
+};
+
+// A socket in a one-entry sockmap, taken out again on destruction.
+class SockmapEntry {
+ public:
+  SockmapEntry(int map_fd, int sock_fd) : map_fd_(map_fd) {
+    std::uint32_t key = 0;
+    std::uint64_t value = static_cast<std::uint64_t>(sock_fd);
+    if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0)
+      throw system_error("inserting the connection into the sockmap", errno);
+  }
+  ~SockmapEntry() {
+    std::uint32_t key = 0;
+    bpf_map_delete_elem(map_fd_, &key);
+  }
+  SockmapEntry(const SockmapEntry&) = delete;
+  SockmapEntry& operator=(const SockmapEntry&) = delete;
+
+ private:
+  int map_fd_;
+};
+
+inline sluice_sk_msg_stats read_sk_msg_stats(int map_fd) {
+  int cpus = libbpf_num_possible_cpus();
+  std::vector<sluice_sk_msg_stats> per_cpu(static_cast<std::size_t>(cpus > 0 ? cpus : 1));
+  std::uint32_t key = 0;
+  sluice_sk_msg_stats total{};
+  if (bpf_map_lookup_elem(map_fd, &key, per_cpu.data()) != 0)
+    throw system_error("reading the sk_msg filter's counters", errno);
+  for (const sluice_sk_msg_stats& s : per_cpu) {
+    total.runs += s.runs;
+    total.bytes_in += s.bytes_in;
+    total.bytes_kept += s.bytes_kept;
+    total.boundary_bytes += s.boundary_bytes;
+    total.records_judged += s.records_judged;
+    total.records_kept += s.records_kept;
+    total.passed_unfiltered += s.passed_unfiltered;
+    total.errors += s.errors;
+    total.newlines += s.newlines;
+  }
+  return total;
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,71 @@
+// Projection (--select) and aggregates (--sum/--min/--max/--avg, --group-by) over the records a
+// filter kept, in user space, with exact decimal arithmetic (docs/where.md, "Projection and
+// aggregates").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::cli {
+
+// A field named on the command line: "$3", "3", or a header column name (or col("name")).
+struct FieldRef {
+  std::uint32_t index = 0;  // 1-based; 0 = the whole record
+  std::string label;        // as the user wrote it
+};
+FieldRef parse_field_ref(const std::string& text, const std::vector<std::string>& header);
+std::vector<FieldRef> parse_field_list(const std::string& text, const std::vector<std::string>& header);
+
+// Field n (1-based; 0 = the record) of a record split on delim; nullopt when missing.
+std::optional<std::string_view> field_of(std::string_view record, char delim, std::uint32_t n);
+
+// The selected fields joined by delim (a missing field is empty).
+std::string project(std::string_view record, char delim, const std::vector<FieldRef>& fields);
+
+// An exact decimal: value = digits * 10^-scale, as a signed 128-bit integer (38 digits).
+struct Decimal {
+  __int128 units = 0;
+  std::uint32_t scale = 0;
+};
+// Parses a field by the numeric rules of docs/filters.md; nullopt if it is not a number or
+// does not fit 38 digits.
+std::optional<Decimal> parse_decimal(std::string_view text);
+std::string to_string(const Decimal& d);
+int compare(const Decimal& a, const Decimal& b);
+
+class Aggregator {
+ public:
+  enum class Op { sum, min, max, avg };
+  struct Column {
+    Op op;
+    FieldRef field;
+  };
+  static constexpr std::size_t kMaxGroups = 100000;
+
+  Aggregator(std::vector<Column> columns, std::optional<FieldRef> group_by, char delim);
+  void add(std::string_view record);  // throws UsageError past kMaxGroups groups or on overflow
+  // A header line (group, count, op(field)...) and one line per group (sorted bytewise),
+  // fields joined by the delimiter.
+  std::string table() const;
+
+ private:
+  struct Cell {
+    std::uint64_t numbers = 0;  // fields that were numbers
+    Decimal sum;
+    std::optional<Decimal> min, max;
+  };
+  struct Group {
+    std::uint64_t count = 0;
+    std::vector<Cell> cells;
+  };
+  std::vector<Column> columns_;
+  std::optional<FieldRef> group_by_;
+  char delim_;
+  std::map<std::string, Group> groups_;
+};
+
+}  // namespace sluice::cli
