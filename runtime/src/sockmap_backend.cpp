@@ -10,6 +10,7 @@
 #include <sluice/bpf_program.hpp>
 #include <sluice/error.hpp>
 
+#include "bpf/sk_msg_attach.hpp"
 #include "chunk_source.hpp"
 #include "record_matcher.hpp"
 #include "resource_clock.hpp"
@@ -87,63 +88,6 @@ LoopbackPair connect_loopback() {
   return pair;
 }
 
-// bpf_prog_attach(BPF_SK_MSG_VERDICT) to a sockmap, detached on destruction.
-class SkMsgAttachment {
- public:
-  SkMsgAttachment(int prog_fd, int map_fd) : prog_fd_(prog_fd), map_fd_(map_fd) {
-    if (bpf_prog_attach(prog_fd, map_fd, BPF_SK_MSG_VERDICT, 0) != 0)
-      throw system_error("sockmap: attaching the sk_msg program", errno);
-  }
-  ~SkMsgAttachment() { bpf_prog_detach2(prog_fd_, map_fd_, BPF_SK_MSG_VERDICT); }
-  SkMsgAttachment(const SkMsgAttachment&) = delete;
-  SkMsgAttachment& operator=(const SkMsgAttachment&) = delete;
-
- private:
-  int prog_fd_;
-  int map_fd_;
-};
-
-// Puts a socket into a one-entry sockmap, and takes it out again on destruction.
-class SockmapEntry {
- public:
-  SockmapEntry(int map_fd, int sock_fd) : map_fd_(map_fd) {
-    std::uint32_t key = 0;
-    std::uint64_t value = static_cast<std::uint64_t>(sock_fd);
-    if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0)
-      throw system_error("sockmap: inserting a socket into the sockmap", errno);
-  }
-  ~SockmapEntry() {
-    std::uint32_t key = 0;
-    bpf_map_delete_elem(map_fd_, &key);
-  }
-  SockmapEntry(const SockmapEntry&) = delete;
-  SockmapEntry& operator=(const SockmapEntry&) = delete;
-
- private:
-  int map_fd_;
-};
-
-sluice_sk_msg_stats read_kernel_stats(int map_fd) {
-  int cpus = libbpf_num_possible_cpus();
-  std::vector<sluice_sk_msg_stats> per_cpu(static_cast<std::size_t>(cpus > 0 ? cpus : 1));
-  std::uint32_t key = 0;
-  sluice_sk_msg_stats total{};
-  if (bpf_map_lookup_elem(map_fd, &key, per_cpu.data()) != 0)
-    throw system_error("sockmap: reading the filter's counters", errno);
-  for (const sluice_sk_msg_stats& s : per_cpu) {
-    total.runs += s.runs;
-    total.bytes_in += s.bytes_in;
-    total.bytes_kept += s.bytes_kept;
-    total.boundary_bytes += s.boundary_bytes;
-    total.records_judged += s.records_judged;
-    total.records_kept += s.records_kept;
-    total.passed_unfiltered += s.passed_unfiltered;
-    total.errors += s.errors;
-    total.newlines += s.newlines;
-  }
-  return total;
-}
-
 // The first 64 KiB of the file: which bytes are rare decides how the BPF scan probes.
 std::vector<char> sample_of(const OpenedFile& file) {
   std::vector<char> sample(static_cast<std::size_t>(std::min<std::uint64_t>(file.size, 64 * 1024)));
@@ -210,7 +154,7 @@ class SockmapBackend final : public Backend {
       }
       // Nothing arrived for a moment: is the scan complete?
       if (sender_finished()) {
-        sluice_sk_msg_stats k = read_kernel_stats(stats_fd_);
+        sluice_sk_msg_stats k = read_sk_msg_stats(stats_fd_);
         if (k.errors > 0)
           throw Error(path_ + ": sockmap: the kernel could not remove dropped records from " +
                       std::to_string(k.errors) + " window(s) (bpf_msg_pop_data failed); results discarded");
@@ -281,7 +225,7 @@ class SockmapBackend final : public Backend {
   ScanStats stats() const override {
     ScanStats s;
     s.backend = "sockmap";
-    sluice_sk_msg_stats k = read_kernel_stats(stats_fd_);
+    sluice_sk_msg_stats k = read_sk_msg_stats(stats_fd_);
     {
       std::lock_guard lock(mutex_);
       s.bytes_read = sent_;
@@ -327,7 +271,7 @@ class SockmapBackend final : public Backend {
       std::uint64_t kept;
       try {
         lock.unlock();
-        kept = read_kernel_stats(stats_fd_).bytes_kept;
+        kept = read_sk_msg_stats(stats_fd_).bytes_kept;
         lock.lock();
       } catch (const Error&) {
         lock.lock();

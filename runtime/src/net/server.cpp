@@ -10,7 +10,7 @@
 #include "net/datagram.hpp"
 #include "net/export_root.hpp"
 #include "net/protocol.hpp"
-#include "net/sk_msg_attach.hpp"
+#include "bpf/sk_msg_attach.hpp"
 #include "net/socket.hpp"
 #include "net_proto.h"
 #include "sk_msg_filter.h"
@@ -338,13 +338,13 @@ void Session::serve_tcp(bool filter_on_server) {
   tv.tv_usec = static_cast<suseconds_t>((impl_.options.idle_timeout_seconds - static_cast<double>(tv.tv_sec)) * 1e6);
   ::setsockopt(data.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
-  std::unique_ptr<net::SkMsgAttachment> attachment;
-  std::unique_ptr<net::SockmapEntry> entry;
+  std::unique_ptr<SkMsgAttachment> attachment;
+  std::unique_ptr<SockmapEntry> entry;
   if (object) {
     try {
       // Attach before inserting: a socket picks up the map's programs when it is added.
-      attachment = std::make_unique<net::SkMsgAttachment>(object->program_fd("sluice_sk_msg"), object->map_fd("sock_in"));
-      entry = std::make_unique<net::SockmapEntry>(object->map_fd("sock_in"), data.get());
+      attachment = std::make_unique<SkMsgAttachment>(object->program_fd("sluice_sk_msg"), object->map_fd("sock_in"));
+      entry = std::make_unique<SockmapEntry>(object->map_fd("sock_in"), data.get());
     } catch (const Error& e) {
       kernel_failure(e);
     }
@@ -365,7 +365,7 @@ void Session::serve_tcp(bool filter_on_server) {
   Message end(FrameType::end);
   end.add_u64(Tag::bytes_sent, static_cast<std::uint64_t>(offset));
   if (object) {
-    sluice_sk_msg_stats k = net::read_sk_msg_stats(object->map_fd("stats"));
+    sluice_sk_msg_stats k = read_sk_msg_stats(object->map_fd("stats"));
     if (k.errors > 0)
       throw ProtocolError(ErrorCode::kernel, "the kernel could not remove dropped records from " +
                                                  std::to_string(k.errors) + " window(s); the data sent is unusable");

@@ -1,5 +1,5 @@
-// The server side of placement "server": a connection socket in the sk_msg filter's sockmap,
-// with RAII for every kernel attachment (the same pattern as the local sockmap backend).
+// RAII for the sk_msg filter's kernel attachments and its counters: used by the local
+// sockmap backend and by the server placement of `sluice serve`.
 #pragma once
 
 #include <sluice/error.hpp>
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace sluice::net {
+namespace sluice {
 
 // bpf_prog_attach(BPF_SK_MSG_VERDICT) to a sockmap, detached on destruction.
 class SkMsgAttachment {
@@ -38,7 +38,7 @@ class SockmapEntry {
     std::uint32_t key = 0;
     std::uint64_t value = static_cast<std::uint64_t>(sock_fd);
     if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0)
-      throw system_error("inserting the connection into the sockmap", errno);
+      throw system_error("inserting a socket into the sockmap", errno);
   }
   ~SockmapEntry() {
     std::uint32_t key = 0;
@@ -72,4 +72,4 @@ inline sluice_sk_msg_stats read_sk_msg_stats(int map_fd) {
   return total;
 }
 
-}  // namespace sluice::net
+}  // namespace sluice
