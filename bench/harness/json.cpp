@@ -1,5 +1,7 @@
 #include "json.hpp"
 
+#include <sluice/report.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -157,29 +159,8 @@ class Parser {
 
 Value parse(std::string_view text) { return Parser(text).document(); }
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+// libsluice's quoting: also makes invalid UTF-8 (paths, needles) valid JSON.
+std::string quote(std::string_view s) { return sluice::json_quote(s); }
 
 void Writer::newline() {
   if (indent_ <= 0) return;
