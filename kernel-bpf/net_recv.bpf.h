@@ -76,52 +76,8 @@ static __always_inline void sluice_net_keep(struct sluice_window *w, struct slui
 	st->kept_records++;
 }
 
-/* Judges the records in [st->pos, st->end), each ending with '\n'. Required-literal-first
- * when the filter declares a literal. */
-__attribute__((noinline)) int sluice_net_judge(struct sluice_window *w, struct sluice_net_state *st)
-{
-	int k;
-
-	if (!w || !st)
-		return 0;
-	if (sluice_params.hdr.required_literal.len > 0) {
-		SLUICE_PARAM_PTR(struct sluice_needle, literal, sluice_params.hdr.required_literal);
-
-		sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
-			__u32 pos = st->pos, end = st->end, hit, start, stop;
-
-			if (pos >= end)
-				break;
-			hit = sluice_find_needle(w, pos, end, literal, 0);
-			if (hit == SLUICE_NOT_FOUND)
-				break;
-			start = sluice_rfind_byte(w, pos, hit, '\n');
-			start = start == SLUICE_NOT_FOUND ? pos : start + 1;
-			stop = sluice_find_byte(w, hit, end, '\n');
-			if (stop == SLUICE_NOT_FOUND)
-				break; /* cannot happen: the payload ends with '\n' */
-			st->judged++;
-			if (sluice_params.hdr.literal_exact || sluice_filter_run(w, start, stop - start))
-				sluice_net_keep(w, st, start, stop + 1);
-			st->pos = stop + 1;
-		}
-	} else {
-		sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
-			__u32 pos = st->pos, end = st->end, stop;
-
-			if (pos >= end)
-				break;
-			stop = sluice_find_byte(w, pos, end, '\n');
-			if (stop == SLUICE_NOT_FOUND)
-				break;
-			st->judged++;
-			if (sluice_filter_run(w, pos, stop - pos))
-				sluice_net_keep(w, st, pos, stop + 1);
-			st->pos = stop + 1;
-		}
-	}
-	return 0;
-}
+/* Judges the complete records of the window (see SLUICE_DEFINE_JUDGE_RECORDS). */
+SLUICE_DEFINE_JUDGE_RECORDS(sluice_net_judge, struct sluice_net_state, sluice_net_keep)
 
 static __always_inline struct sluice_net_recv_stats *sluice_net_stats(void)
 {

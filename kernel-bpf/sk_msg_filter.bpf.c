@@ -114,53 +114,8 @@ static __always_inline void sluice_keep_record(struct sluice_window *w, struct s
 	st->kept_record_bytes += len;
 }
 
-/* Judges the complete records in [st->pos, st->end), each ending with '\n', compacting the
- * kept ones after st->kept. Required-literal-first when the filter declares a literal:
- * scan the window for it, then find the record around each hit. */
-__attribute__((noinline)) int sluice_judge_records(struct sluice_window *w, struct sluice_window_state *st)
-{
-	int k;
-
-	if (!w || !st)
-		return 0;
-	if (sluice_params.hdr.required_literal.len > 0) {
-		SLUICE_PARAM_PTR(struct sluice_needle, literal, sluice_params.hdr.required_literal);
-
-		sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
-			__u32 pos = st->pos, end = st->end, hit, start, stop;
-
-			if (pos >= end)
-				break;
-			hit = sluice_find_needle(w, pos, end, literal, 0);
-			if (hit == SLUICE_NOT_FOUND)
-				break;
-			start = sluice_rfind_byte(w, pos, hit, '\n');
-			start = start == SLUICE_NOT_FOUND ? pos : start + 1;
-			stop = sluice_find_byte(w, hit, end, '\n');
-			if (stop == SLUICE_NOT_FOUND)
-				break; /* cannot happen: end follows a newline */
-			st->judged++;
-			if (sluice_params.hdr.literal_exact || sluice_filter_run(w, start, stop - start))
-				sluice_keep_record(w, st, start, stop + 1);
-			st->pos = stop + 1;
-		}
-	} else {
-		sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
-			__u32 pos = st->pos, end = st->end, stop;
-
-			if (pos >= end)
-				break;
-			stop = sluice_find_byte(w, pos, end, '\n');
-			if (stop == SLUICE_NOT_FOUND)
-				break;
-			st->judged++;
-			if (sluice_filter_run(w, pos, stop - pos))
-				sluice_keep_record(w, st, pos, stop + 1);
-			st->pos = stop + 1;
-		}
-	}
-	return 0;
-}
+/* Judges the complete records of the window (see SLUICE_DEFINE_JUDGE_RECORDS). */
+SLUICE_DEFINE_JUDGE_RECORDS(sluice_judge_records, struct sluice_window_state, sluice_keep_record)
 
 /* Frames the window [0, len) and judges what can be judged; returns the kept length.
  * Layout after: [first partial record][kept records][last partial record]. */

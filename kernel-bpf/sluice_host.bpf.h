@@ -49,4 +49,62 @@ __attribute__((noinline)) int sluice_move_down(struct sluice_window *w, __u32 ds
 	return 0;
 }
 
+
+/*
+ * SLUICE_DEFINE_JUDGE_RECORDS(name, state_type, keep): defines the global function
+ * `int name(struct sluice_window *w, state_type *st)` that judges the records in
+ * [st->pos, st->end), each ending with '\n', with the filter built into the host and calls
+ * keep(w, st, start, stop_after_newline) for each kept one. Required-literal-first when the
+ * filter declares a literal: scan for it, then find the record around each hit. The state
+ * lives in map memory (st->pos), so the iterator loops converge. Expand it after the filter
+ * source is included: it uses sluice_params and sluice_filter_run.
+ */
+#define SLUICE_DEFINE_JUDGE_RECORDS(name, state_type, keep)                                      \
+	__attribute__((noinline)) int name(struct sluice_window *w, state_type *st)               \
+	{                                                                                         \
+		int k;                                                                            \
+                                                                                                  \
+		if (!w || !st)                                                                    \
+			return 0;                                                                 \
+		if (sluice_params.hdr.required_literal.len > 0) {                                 \
+			SLUICE_PARAM_PTR(struct sluice_needle, literal,                           \
+					 sluice_params.hdr.required_literal);                     \
+                                                                                                  \
+			sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {                               \
+				__u32 pos = st->pos, end = st->end, hit, start, stop;             \
+                                                                                                  \
+				if (pos >= end)                                                   \
+					break;                                                    \
+				hit = sluice_find_needle(w, pos, end, literal, 0);                \
+				if (hit == SLUICE_NOT_FOUND)                                      \
+					break;                                                    \
+				start = sluice_rfind_byte(w, pos, hit, '\n');                     \
+				start = start == SLUICE_NOT_FOUND ? pos : start + 1;              \
+				stop = sluice_find_byte(w, hit, end, '\n');                       \
+				if (stop == SLUICE_NOT_FOUND)                                     \
+					break; /* cannot happen: end follows a newline */         \
+				st->judged++;                                                     \
+				if (sluice_params.hdr.literal_exact ||                            \
+				    sluice_filter_run(w, start, stop - start))                    \
+					keep(w, st, start, stop + 1);                             \
+				st->pos = stop + 1;                                               \
+			}                                                                         \
+		} else {                                                                          \
+			sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {                               \
+				__u32 pos = st->pos, end = st->end, stop;                         \
+                                                                                                  \
+				if (pos >= end)                                                   \
+					break;                                                    \
+				stop = sluice_find_byte(w, pos, end, '\n');                       \
+				if (stop == SLUICE_NOT_FOUND)                                     \
+					break;                                                    \
+				st->judged++;                                                     \
+				if (sluice_filter_run(w, pos, stop - pos))                        \
+					keep(w, st, pos, stop + 1);                               \
+				st->pos = stop + 1;                                               \
+			}                                                                         \
+		}                                                                                 \
+		return 0;                                                                         \
+	}
+
 #endif /* SLUICE_HOST_BPF_H */
