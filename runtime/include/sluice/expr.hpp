@@ -10,6 +10,7 @@
 #pragma once
 
 #include <sluice/error.hpp>
+#include <sluice/format.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -86,6 +87,7 @@ struct CheckOptions {
   char delimiter = ',';
   // Column names from a header line (for col("name")); empty: col() is an error.
   std::vector<std::string> header;
+  RecordFormat format = RecordFormat::lines;
 };
 
 // Resolves col() to field numbers, checks operand types, folds constant sub-expressions.
