@@ -93,6 +93,13 @@ static __always_inline struct sluice_net_state *sluice_net_state(void)
 	return bpf_map_lookup_elem(&net_state, &zero);
 }
 
+/* Counts a datagram of the flow that passes unjudged (it could not be loaded or framed). */
+static __always_inline void sluice_net_pass_unjudged(struct sluice_net_recv_stats *s, __u32 len)
+{
+	s->passed_unjudged++;
+	s->bytes_out += len;
+}
+
 /* 1 when a datagram of this flow (header `h`, payload of `len` bytes) is to be judged; 0
  * when it passes as it is (another flow's, a fragment, a retransmission, ...). Counts it. */
 static __always_inline int sluice_net_wants(const struct sluice_net_hdr *h, __u32 len,
@@ -105,30 +112,10 @@ static __always_inline int sluice_net_wants(const struct sluice_net_hdr *h, __u3
 	s->bytes_in += len;
 	if ((h->flags & (SLUICE_NET_FRAG | SLUICE_NET_RETRANSMIT)) || len == 0 || len > SLUICE_NET_PAYLOAD_MAX ||
 	    sluice_params.hdr.constant == SLUICE_VERDICT_KEEP_ALL) {
-		s->passed_unjudged++;
-		s->bytes_out += len;
+		sluice_net_pass_unjudged(s, len);
 		return 0;
 	}
 	return 1;
-}
-
-/* Judges the payload, copied to w[0, len). Returns the number of kept records, or -1 when
- * the payload cannot be judged (it does not end with '\n'). */
-static __always_inline int sluice_net_judge_payload(struct sluice_window *w, struct sluice_net_state *st, __u32 len,
-						    __u32 compact)
-{
-	if (len == 0 || len > SLUICE_NET_PAYLOAD_MAX || SLUICE_BYTE(w, len - 1) != '\n')
-		return -1;
-	st->pos = 0;
-	st->end = len;
-	st->kept = 0;
-	st->last_end = 0;
-	st->compact = compact;
-	st->judged = 0;
-	st->kept_records = 0;
-	if (sluice_params.hdr.constant != SLUICE_VERDICT_DROP_ALL)
-		sluice_net_judge(w, st);
-	return (int)st->kept_records;
 }
 
 /* Records that sequence number `seq` was dropped by the filter (not lost). */
@@ -139,6 +126,41 @@ static __always_inline void sluice_net_mark_dropped(__u32 seq)
 
 	if (p)
 		__sync_fetch_and_or(p, 1ull << (seq % 64));
+}
+
+/* What a receive program does with a datagram whose payload is in w[0, len). */
+enum sluice_net_verdict {
+	SLUICE_NET_UNJUDGED, /* pass it whole (counted): it does not end with '\n' */
+	SLUICE_NET_DROPPED,  /* no record matched: drop it (counted, marked in net_dropped) */
+	SLUICE_NET_KEPT,     /* some records matched; with `compact` they are at w[0, st->kept) */
+};
+
+/* Judges the payload of datagram `seq` and counts the outcome. */
+static __always_inline enum sluice_net_verdict sluice_net_verdict(struct sluice_window *w, struct sluice_net_state *st,
+								  struct sluice_net_recv_stats *s, __u32 len,
+								  __u32 seq, __u32 compact)
+{
+	if (len == 0 || len > SLUICE_NET_PAYLOAD_MAX || SLUICE_BYTE(w, len - 1) != '\n') {
+		sluice_net_pass_unjudged(s, len);
+		return SLUICE_NET_UNJUDGED;
+	}
+	st->pos = 0;
+	st->end = len;
+	st->kept = 0;
+	st->last_end = 0;
+	st->compact = compact;
+	st->judged = 0;
+	st->kept_records = 0;
+	if (sluice_params.hdr.constant != SLUICE_VERDICT_DROP_ALL)
+		sluice_net_judge(w, st);
+	s->records_judged += st->judged;
+	s->records_kept += st->kept_records;
+	if (st->kept_records == 0) {
+		sluice_net_mark_dropped(seq);
+		s->dropped++;
+		return SLUICE_NET_DROPPED;
+	}
+	return SLUICE_NET_KEPT;
 }
 
 /* The one's complement checksum `check` after a 16-bit field changed from `from` to `to`

@@ -26,7 +26,6 @@ int sluice_net_sockfilter(struct __sk_buff *skb)
 	struct sluice_net_state *st = sluice_net_state();
 	struct sluice_window *w = sluice_scratch();
 	__u32 skb_len = skb->len, head = SLUICE_UDP_HLEN + SLUICE_NET_HDR_LEN, len, seq;
-	int nkept;
 
 	if (!s || !st || !w || skb_len < head)
 		return skb_len;
@@ -39,15 +38,13 @@ int sluice_net_sockfilter(struct __sk_buff *skb)
 	sluice_barrier_var(len);
 	if (len == 0 || len > SLUICE_NET_PAYLOAD_MAX || bpf_skb_load_bytes(skb, head, w->b, len) != 0)
 		goto pass_whole;
-	nkept = sluice_net_judge_payload(w, st, len, 0);
-	if (nkept < 0)
-		goto pass_whole;
-	s->records_judged += st->judged;
-	s->records_kept += st->kept_records;
-	if (nkept == 0) {
-		sluice_net_mark_dropped(seq);
-		s->dropped++;
+	switch (sluice_net_verdict(w, st, s, len, seq, 0)) {
+	case SLUICE_NET_UNJUDGED:
+		return skb_len;
+	case SLUICE_NET_DROPPED:
 		return 0;
+	default:
+		break;
 	}
 	if (net_mode == SLUICE_NET_MODE_TRIM && st->last_end < len) {
 		s->trimmed++;
@@ -58,8 +55,7 @@ int sluice_net_sockfilter(struct __sk_buff *skb)
 	return skb_len;
 
 pass_whole:
-	s->passed_unjudged++;
-	s->bytes_out += len;
+	sluice_net_pass_unjudged(s, len);
 	return skb_len;
 }
 

@@ -31,7 +31,6 @@ int sluice_net_tc(struct __sk_buff *skb)
 	__u32 ihl, ip_off = SLUICE_ETH_HLEN, udp_off, payload_off, len, kept, delta, seq, skb_len;
 	__u16 old_tot, new_tot, udp_len, zero = 0;
 	__u8 flags;
-	int nkept;
 
 	if (skb->protocol != bpf_htons(SLUICE_ETH_P_IP))
 		return SLUICE_TC_ACT_OK;
@@ -65,15 +64,13 @@ int sluice_net_tc(struct __sk_buff *skb)
 	sluice_barrier_var(len);
 	if (len == 0 || len > SLUICE_NET_PAYLOAD_MAX || bpf_skb_load_bytes(skb, payload_off, w->b, len) != 0)
 		goto pass_whole;
-	nkept = sluice_net_judge_payload(w, st, len, net_mode == SLUICE_NET_MODE_TRIM);
-	if (nkept < 0)
-		goto pass_whole;
-	s->records_judged += st->judged;
-	s->records_kept += st->kept_records;
-	if (nkept == 0) {
-		sluice_net_mark_dropped(seq);
-		s->dropped++;
+	switch (sluice_net_verdict(w, st, s, len, seq, net_mode == SLUICE_NET_MODE_TRIM)) {
+	case SLUICE_NET_UNJUDGED:
+		return SLUICE_TC_ACT_OK;
+	case SLUICE_NET_DROPPED:
 		return SLUICE_TC_ACT_SHOT;
+	default:
+		break;
 	}
 	kept = st->kept;
 	sluice_barrier_var(kept);
@@ -111,8 +108,7 @@ int sluice_net_tc(struct __sk_buff *skb)
 	return SLUICE_TC_ACT_OK;
 
 pass_whole:
-	s->passed_unjudged++;
-	s->bytes_out += len;
+	sluice_net_pass_unjudged(s, len);
 	return SLUICE_TC_ACT_OK;
 }
 

@@ -33,7 +33,6 @@ int sluice_net_xdp(struct xdp_md *ctx)
 	struct sluice_window *w;
 	__u32 ihl, payload_off, len, kept, frame_len, delta, seq;
 	__u16 old_tot, new_tot;
-	int nkept;
 
 	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(SLUICE_ETH_P_IP))
 		return XDP_PASS;
@@ -68,15 +67,13 @@ int sluice_net_xdp(struct xdp_md *ctx)
 	sluice_barrier_var(len);
 	if (len == 0 || len > SLUICE_NET_PAYLOAD_MAX || bpf_xdp_load_bytes(ctx, payload_off, w->b, len) != 0)
 		goto pass_whole;
-	nkept = sluice_net_judge_payload(w, st, len, net_mode == SLUICE_NET_MODE_TRIM);
-	if (nkept < 0)
-		goto pass_whole;
-	s->records_judged += st->judged;
-	s->records_kept += st->kept_records;
-	if (nkept == 0) {
-		sluice_net_mark_dropped(seq);
-		s->dropped++;
+	switch (sluice_net_verdict(w, st, s, len, seq, net_mode == SLUICE_NET_MODE_TRIM)) {
+	case SLUICE_NET_UNJUDGED:
+		return XDP_PASS;
+	case SLUICE_NET_DROPPED:
 		return XDP_DROP;
+	default:
+		break;
 	}
 	kept = st->kept;
 	sluice_barrier_var(kept);
@@ -120,8 +117,7 @@ int sluice_net_xdp(struct xdp_md *ctx)
 	return XDP_PASS;
 
 pass_whole:
-	s->passed_unjudged++;
-	s->bytes_out += len;
+	sluice_net_pass_unjudged(s, len);
 	return XDP_PASS;
 }
 
