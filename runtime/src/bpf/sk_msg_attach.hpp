@@ -4,6 +4,7 @@
 
 #include <sluice/error.hpp>
 
+#include "bpf/per_cpu_counters.hpp"
 #include "sk_msg_filter.h"
 
 #include <bpf/bpf.h>
@@ -52,24 +53,9 @@ class SockmapEntry {
 };
 
 inline sluice_sk_msg_stats read_sk_msg_stats(int map_fd) {
-  int cpus = libbpf_num_possible_cpus();
-  std::vector<sluice_sk_msg_stats> per_cpu(static_cast<std::size_t>(cpus > 0 ? cpus : 1));
-  std::uint32_t key = 0;
-  sluice_sk_msg_stats total{};
-  if (bpf_map_lookup_elem(map_fd, &key, per_cpu.data()) != 0)
-    throw system_error("reading the sk_msg filter's counters", errno);
-  for (const sluice_sk_msg_stats& s : per_cpu) {
-    total.runs += s.runs;
-    total.bytes_in += s.bytes_in;
-    total.bytes_kept += s.bytes_kept;
-    total.boundary_bytes += s.boundary_bytes;
-    total.records_judged += s.records_judged;
-    total.records_kept += s.records_kept;
-    total.passed_unfiltered += s.passed_unfiltered;
-    total.errors += s.errors;
-    total.newlines += s.newlines;
-  }
-  return total;
+  std::optional<sluice_sk_msg_stats> total = bpf::sum_per_cpu_counters<sluice_sk_msg_stats>(map_fd);
+  if (!total) throw system_error("reading the sk_msg filter's counters", errno);
+  return *total;
 }
 
 }  // namespace sluice

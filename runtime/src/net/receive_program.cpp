@@ -2,6 +2,7 @@
 
 #include <sluice/error.hpp>
 
+#include "bpf/per_cpu_counters.hpp"
 #include "unique_fd.hpp"
 
 #include <bpf/bpf.h>
@@ -228,23 +229,7 @@ void ReceiveProgram::clear_dropped(std::uint64_t from, std::uint64_t to) {
 }
 
 sluice_net_recv_stats ReceiveProgram::stats() const {
-  int cpus = libbpf_num_possible_cpus();
-  std::vector<sluice_net_recv_stats> per_cpu(static_cast<std::size_t>(cpus > 0 ? cpus : 1));
-  std::uint32_t key = 0;
-  sluice_net_recv_stats total{};
-  if (bpf_map_lookup_elem(stats_fd_, &key, per_cpu.data()) != 0) return total;
-  for (const sluice_net_recv_stats& s : per_cpu) {
-    total.datagrams += s.datagrams;
-    total.bytes_in += s.bytes_in;
-    total.bytes_out += s.bytes_out;
-    total.dropped += s.dropped;
-    total.trimmed += s.trimmed;
-    total.passed_unjudged += s.passed_unjudged;
-    total.records_judged += s.records_judged;
-    total.records_kept += s.records_kept;
-    total.errors += s.errors;
-  }
-  return total;
+  return bpf::sum_per_cpu_counters<sluice_net_recv_stats>(stats_fd_).value_or(sluice_net_recv_stats{});
 }
 
 }  // namespace sluice::net
