@@ -157,37 +157,19 @@ std::string generate(datasets::GenOptions o) {
   return sink.take();
 }
 
-struct Output {
-  std::string text;
-  std::size_t records = 0;
-};
+using Output = test::Records;
 
 Output local_scan(const fs::path& path, const FilterSpec& spec) {
   ScanOptions o;
   o.backend = BackendKind::read;
   Scanner scanner(path.string(), Filter::make(spec), o);
-  RecordBatch batch;
-  Output out;
-  while (scanner.next(batch))
-    for (std::string_view r : batch.records) {
-      out.text.append(r);
-      out.text += '\n';
-      ++out.records;
-    }
-  return out;
+  return test::drain(scanner);
 }
 
 Output remote_scan(const std::string& name, const FilterSpec& spec, const RemoteOptions& o,
                    RemoteStats* stats = nullptr) {
   RemoteScanner scanner(name, spec, o);
-  RecordBatch batch;
-  Output out;
-  while (scanner.next(batch))
-    for (std::string_view r : batch.records) {
-      out.text.append(r);
-      out.text += '\n';
-      ++out.records;
-    }
+  Output out = test::drain(scanner);
   if (stats) *stats = scanner.remote_stats();
   return out;
 }
@@ -309,7 +291,7 @@ TEST_P(NetPlacement, MatchesTheReadBackend) {
     } catch (const Error& e) {
       FAIL() << c.label << ": " << e.what() << "\nserver log:\n" << server.log();
     }
-    ASSERT_EQ(got.records, want.records) << c.label;
+    ASSERT_EQ(got.count, want.count) << c.label;
     ASSERT_TRUE(got.text == want.text) << c.label << ": the records differ";
     if (GetParam().placement == Placement::xdp) {
       EXPECT_EQ(rs.attach_mode, GetParam().xdp_generic ? "xdp generic" : "xdp native");

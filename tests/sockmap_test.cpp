@@ -50,15 +50,8 @@ Result scan(const std::string& path, const Filter& filter, BackendKind backend,
   o.backend = backend;
   o.driver = driver;
   Scanner scanner(path, filter, o);
-  RecordBatch batch;
-  Result r;
-  while (scanner.next(batch))
-    for (std::string_view rec : batch.records) {
-      r.text.append(rec);
-      r.text += '\n';
-      ++r.records;
-    }
-  r.stats = scanner.stats();
+  test::Records records = test::drain(scanner);
+  Result r{std::move(records.text), records.count, scanner.stats()};
   return r;
 }
 

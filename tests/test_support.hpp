@@ -1,9 +1,12 @@
 // Helpers shared by the test programs.
 #pragma once
 
+#include <sluice/scanner.hpp>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -41,6 +44,25 @@ class TempDir {
 inline bool kernel_required() {
   const char* v = std::getenv("SLUICE_REQUIRE_KERNEL");
   return v && std::string_view(v) == "1";
+}
+
+// The records a scanner (Scanner, RemoteScanner: anything with next(RecordBatch&)) returns,
+// each followed by '\n' as `sluice scan` prints them.
+struct Records {
+  std::string text;
+  std::size_t count = 0;
+};
+template <class RecordSource>
+Records drain(RecordSource& source) {
+  RecordBatch batch;
+  Records out;
+  while (source.next(batch))
+    for (std::string_view record : batch.records) {
+      out.text.append(record);
+      out.text += '\n';
+      ++out.count;
+    }
+  return out;
 }
 
 }  // namespace sluice::test
