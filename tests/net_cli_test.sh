@@ -4,7 +4,9 @@
 #  - remote scans print exactly what local scans print, with grep's exit codes;
 #  - refusals and usage errors exit 2 with the reason;
 #  - a client killed mid-transfer (SIGKILL) leaves no XDP or tcx program attached;
-#  - SIGTERM stops the server mid-transfer: it exits 0 promptly, the client fails (exit 2).
+#  - SIGTERM stops the server mid-transfer: it exits 0 promptly, the client fails (exit 2);
+#  - over IPv6 the TCP placements and the UDP ones without header rewriting work the same;
+#    xdp and tc (which zero the UDP checksum) refuse with the reason.
 # usage: net_cli_test.sh SLUICE SLUICE_GEN
 set -u
 SLUICE=$1
@@ -25,6 +27,7 @@ CLI=sluice-nc-c$ID
 VS=slncs$ID
 VC=slncc$ID
 SADDR=10.212.0.1
+SADDR6=fd00:212::1
 WORK=$(mktemp -d "$PWD/sluice-net-cli.XXXXXX")
 SERVER_PID=
 cleanup() {
@@ -40,16 +43,17 @@ ip netns add "$SRV" && ip netns add "$CLI" &&
   ip link add "$VS" netns "$SRV" type veth peer name "$VC" netns "$CLI" &&
   ip -n "$SRV" addr add $SADDR/24 dev "$VS" && ip -n "$CLI" addr add 10.212.0.2/24 dev "$VC" &&
   ip -n "$SRV" link set lo up && ip -n "$CLI" link set lo up &&
+  ip -n "$SRV" addr add $SADDR6/64 dev "$VS" nodad && ip -n "$CLI" addr add fd00:212::2/64 dev "$VC" nodad &&
   ip -n "$SRV" link set "$VS" up && ip -n "$CLI" link set "$VC" up || { echo "FAIL cannot create namespaces"; exit 1; }
 
 mkdir -p "$WORK/root"
 "$GEN" --quiet --size 4M --selectivity 1% --seed 8 --long-records 2 --long-length 70000 --output "$WORK/root/f.csv" || exit 1
 "$GEN" --quiet --size 64M --selectivity 100% --seed 9 --output "$WORK/root/big.csv" || exit 1
 
-# start_server [options]: sets SERVER_PID and ADDR
+# start_server [LISTEN]: sets SERVER_PID and ADDR (LISTEN: HOST:PORT, default $SADDR:0)
 start_server() {
   rm -f "$WORK/serve.log"
-  ip netns exec "$SRV" "$SLUICE" serve --root "$WORK/root" --listen $SADDR:0 "$@" 2>"$WORK/serve.log" &
+  ip netns exec "$SRV" "$SLUICE" serve --root "$WORK/root" --listen "${1:-$SADDR:0}" 2>"$WORK/serve.log" &
   SERVER_PID=$!
   for _ in $(seq 100); do
     grep -q "listening on" "$WORK/serve.log" 2>/dev/null && break
@@ -140,6 +144,28 @@ crc=$?
 (( (t1 - t0) / 1000000 < 3000 )) && pass "SIGTERM: stopped within 3 s" || fail "SIGTERM: took $(( (t1 - t0) / 1000000 )) ms"
 grep -q "sluice serve: stopped" "$WORK/serve.log" && pass "SIGTERM: clean stop logged" || fail "no stop line in the log"
 [[ $crc -eq 2 ]] && pass "the interrupted client fails (exit 2)" || fail "interrupted client exit $crc: $(cat "$WORK/client.err")"
+
+# IPv6: the same records over TCP and over UDP without header rewriting; xdp/tc say why not.
+start_server "[$SADDR6]:0"
+[[ $ADDR == "[$SADDR6]:"* ]] && pass "IPv6: server listens on $ADDR" || fail "IPv6: server address $ADDR"
+for place in "server" "client" "client --transport udp" "sockfilter --mode trim" "sockfilter"; do
+  # shellcheck disable=SC2086
+  remote --place $place -e XQZSLUICE f.csv >"$WORK/got" 2>"$WORK/err"
+  rc=$?
+  if [[ $rc -eq 0 ]] && cmp -s "$WORK/got" "$WORK/want"; then pass "IPv6: --place $place prints what a local scan prints"
+  else fail "IPv6: --place $place: exit $rc, $(head -c 300 "$WORK/err")"; fi
+done
+delivered=$(remote --place sockfilter --mode trim --stats -c -e XQZSLUICE f.csv 2>&1 >/dev/null |
+  sed -n 's/^bytes delivered to user space *//p')
+size=$(stat -c %s "$WORK/root/f.csv")
+[[ -n $delivered ]] && ((delivered * 5 < size)) && pass "IPv6: the socket filter judges in the kernel ($delivered of $size bytes delivered)" \
+  || fail "IPv6: socket filter delivered '$delivered' of $size bytes"
+for place in xdp tc; do
+  expect_error "IPv6: --place $place refused with the reason" "need IPv4" -- remote --place $place -e XQZSLUICE f.csv
+done
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+SERVER_PID=
 
 # SIGINT works the same.
 start_server
