@@ -51,6 +51,13 @@ struct {
 	__type(value, struct sluice_window_state);
 } window_state SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sluice_stream_state);
+} stream_state SEC(".maps");
+
 /* Test knobs, 1 in production: a regression test turns one off to show the kernel bug it
  * avoids is still there. */
 const volatile __u32 sluice_reset_apply_bytes = 1; /* bug A */
@@ -69,38 +76,9 @@ static __always_inline int sluice_deliver(struct sk_msg_md *msg)
 	return bpf_msg_redirect_map(msg, &sock_out, 0, BPF_F_INGRESS);
 }
 
-/* Number of bytes equal to c in [from, end): SWAR, 64 bytes a step, one match bit per byte
- * lane summed in a register, folded with one multiply per block. */
-__attribute__((noinline)) __u32 sluice_count_byte(const struct sluice_window *w, __u32 from, __u32 end, __u32 c)
-{
-	__u64 pat = SLUICE_ONES * (c & 0xff), total = 0;
-	__u32 j, full;
-	int i;
-
-	if (!w || from >= end || end - from > SLUICE_WINDOW_SIZE)
-		return 0;
-	full = (end - from) / 64;
-	sluice_for(i, 0, (int)full) {
-		const __u64 *q = SLUICE_BLOCK_PTR(w, from + (__u32)i * 64);
-		__u64 lanes = 0;
-		__u32 k;
-
-		for (k = 0; k < 8; k++)
-			lanes += sluice_zero_bytes_exact(q[k] ^ pat) >> 7; /* 0 or 1 per byte lane */
-		total += (lanes * SLUICE_ONES) >> 56; /* lanes hold at most 8: the sum fits a byte */
-	}
-	for (j = 0; j < 64; j++) {
-		__u32 pos = from + full * 64 + j;
-
-		if (pos >= end)
-			break;
-		total += SLUICE_BYTE(w, pos) == (c & 0xff);
-	}
-	return (__u32)total;
-}
-
-static __always_inline void sluice_keep_record(struct sluice_window *w, struct sluice_window_state *st,
-					       __u32 start, __u32 stop)
+/* Moves [start, stop) down to the end of the kept bytes. */
+static __always_inline void sluice_keep_bytes(struct sluice_window *w, struct sluice_window_state *st,
+					      __u32 start, __u32 stop)
 {
 	__u32 len = stop - start;
 
@@ -110,26 +88,33 @@ static __always_inline void sluice_keep_record(struct sluice_window *w, struct s
 		sluice_move_down(w, st->kept, start, len);
 	}
 	st->kept += len;
+}
+
+static __always_inline void sluice_keep_record(struct sluice_window *w, struct sluice_window_state *st,
+					       __u32 start, __u32 stop)
+{
+	sluice_keep_bytes(w, st, start, stop);
 	st->kept_records++;
-	st->kept_record_bytes += len;
+	st->kept_record_bytes += stop - start;
 }
 
 /* Judges the complete records of the window (see SLUICE_DEFINE_JUDGE_RECORDS). */
 SLUICE_DEFINE_JUDGE_RECORDS(sluice_judge_records, struct sluice_window_state, sluice_keep_record)
 
-/* Frames the window [0, len) and judges what can be judged; returns the kept length.
- * Layout after: [first partial record][kept records][last partial record]. */
-__attribute__((noinline)) __u32 sluice_filter_window(struct sluice_window *w, struct sluice_window_state *st,
-						     __u32 len)
+/* The window's last bytes [from, len) may continue in the next window: they pass. */
+static __always_inline void sluice_keep_tail(struct sluice_window *w, struct sluice_window_state *st,
+					     __u32 from, __u32 len)
 {
-	__u32 first_nl, last_nl, tail;
+	if (from < len)
+		sluice_keep_bytes(w, st, from, len);
+}
 
-	if (!w || !st || len > SLUICE_WINDOW_SIZE)
-		return len;
-	st->first_gap = len;
-	st->judged = 0;
-	st->kept_records = 0;
-	st->kept_record_bytes = 0;
+/* Lines framing of [0, len): the records between the first and the last newline are judged,
+ * the partial first and last pass. */
+static __always_inline __u32 sluice_frame_lines(struct sluice_window *w, struct sluice_window_state *st, __u32 len)
+{
+	__u32 first_nl, last_nl;
+
 	first_nl = sluice_find_byte(w, 0, len, '\n');
 	if (first_nl == SLUICE_NOT_FOUND) {
 		st->kept = len; /* one partial record: user space judges it */
@@ -146,15 +131,149 @@ __attribute__((noinline)) __u32 sluice_filter_window(struct sluice_window *w, st
 	 * transport. (Popping a whole window instead makes recv() fail with EFAULT here.) */
 	if (sluice_params.hdr.constant != SLUICE_VERDICT_DROP_ALL)
 		sluice_judge_records(w, st);
-	/* the last record may continue in the next window: pass it */
-	tail = len - (last_nl + 1);
-	if (tail > 0 && st->kept != last_nl + 1) {
-		if (st->first_gap > st->kept)
-			st->first_gap = st->kept;
-		sluice_move_down(w, st->kept, last_nl + 1, tail);
-	}
-	st->kept += tail;
+	sluice_keep_tail(w, st, last_nl + 1, len);
 	return st->kept;
+}
+
+/* CSV framing of [st->pos, st->end): line by line, with the quote state in st. A line that
+ * starts outside quotes and holds an even number of quotes is a whole single-line record and
+ * is judged; a record spanning lines (or begun in an earlier window: st->open on entry)
+ * passes whole, for user space to judge. */
+__attribute__((noinline)) int sluice_judge_csv_records(struct sluice_window *w, struct sluice_window_state *st)
+{
+	int k;
+
+	if (!w || !st)
+		return 0;
+	sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
+		__u32 pos = st->pos, end = st->end, nl, odd;
+
+		if (pos >= end)
+			break;
+		nl = sluice_find_byte(w, pos, end, '\n');
+		if (nl == SLUICE_NOT_FOUND)
+			break;
+		odd = sluice_count_byte(w, pos, nl, '"') & 1;
+		st->in_quotes ^= odd;
+		if (st->open) {
+			if (!st->in_quotes) { /* the record that passes whole ends here */
+				sluice_keep_bytes(w, st, st->open_start, nl + 1);
+				st->open = 0;
+			}
+		} else if (odd) {
+			st->open = 1;
+			st->open_start = pos;
+		} else {
+			st->judged++;
+			if (sluice_filter_run(w, pos, nl - pos))
+				sluice_keep_record(w, st, pos, nl + 1);
+		}
+		st->pos = nl + 1;
+	}
+	return 0;
+}
+
+static __always_inline __u32 sluice_frame_csv(struct sluice_window *w, struct sluice_window_state *st, __u32 len,
+					      struct sluice_stream_state *ss)
+{
+	__u32 quotes, odd;
+
+	if (ss->framing_lost) {
+		st->kept = len;
+		return len;
+	}
+	quotes = sluice_count_byte(w, 0, len, '"');
+	odd = quotes & 1;
+	if (quotes == 0 && !ss->in_quotes)
+		return sluice_frame_lines(w, st, len); /* no quote anywhere near: plain lines */
+	/* The first line may end a record begun in an earlier window: it passes, like every line
+	 * up to the first newline outside quotes. */
+	st->in_quotes = ss->in_quotes;
+	st->open = 1;
+	st->open_start = 0;
+	st->pos = 0;
+	st->kept = 0;
+	st->end = len;
+	ss->in_quotes ^= odd;
+	sluice_judge_csv_records(w, st);
+	sluice_keep_tail(w, st, st->open ? st->open_start : st->pos, len);
+	return st->kept;
+}
+
+/* Fixed-size framing: the records wholly inside the window are judged; the partial first
+ * and last pass. */
+__attribute__((noinline)) int sluice_judge_fixed_records(struct sluice_window *w, struct sluice_window_state *st)
+{
+	__u32 size = sluice_params.hdr.record_size;
+	int k;
+
+	if (!w || !st || size == 0 || size > SLUICE_WINDOW_SIZE)
+		return 0;
+	sluice_for(k, 0, (int)SLUICE_WINDOW_SIZE) {
+		__u32 pos = st->pos, end = st->end;
+
+		if (pos >= end || end - pos < size)
+			break;
+		st->judged++;
+		if (sluice_filter_run(w, pos, size))
+			sluice_keep_record(w, st, pos, pos + size);
+		st->pos = pos + size;
+	}
+	return 0;
+}
+
+static __always_inline __u32 sluice_frame_fixed(struct sluice_window *w, struct sluice_window_state *st, __u32 len,
+						struct sluice_stream_state *ss)
+{
+	__u32 size = sluice_params.hdr.record_size, first;
+
+	if (size == 0 || ss->framing_lost) {
+		st->kept = len;
+		return len;
+	}
+	first = (__u32)((size - ss->offset % size) % size);
+	ss->offset += len;
+	if (first >= len) {
+		st->kept = len;
+		return len;
+	}
+	st->pos = first;
+	st->kept = first;
+	st->end = len;
+	sluice_judge_fixed_records(w, st);
+	sluice_keep_tail(w, st, st->pos, len);
+	return st->kept;
+}
+
+/* Frames the window [0, len) by the filter's framing and judges what can be judged; returns
+ * the kept length. Layout after: [first partial record][kept records][last partial record]. */
+__attribute__((noinline)) __u32 sluice_filter_window(struct sluice_window *w, struct sluice_window_state *st,
+						     __u32 len, struct sluice_stream_state *ss)
+{
+	if (!w || !st || len > SLUICE_WINDOW_SIZE)
+		return len;
+	st->first_gap = len;
+	st->judged = 0;
+	st->kept_records = 0;
+	st->kept_record_bytes = 0;
+	if (sluice_params.hdr.framing == SLUICE_FRAMING_LINES)
+		return sluice_frame_lines(w, st, len);
+	if (!ss) {
+		st->kept = len;
+		return len;
+	}
+	if (sluice_params.hdr.framing == SLUICE_FRAMING_CSV)
+		return sluice_frame_csv(w, st, len, ss);
+	return sluice_frame_fixed(w, st, len, ss);
+}
+
+/* A window passed without being read: the stream's framing state must still follow it. */
+static __always_inline void sluice_stream_skipped(struct sluice_stream_state *ss, __u32 len)
+{
+	if (!ss)
+		return;
+	ss->offset += len;
+	ss->framing_lost = 1;
 }
 
 SEC("sk_msg")
@@ -164,6 +283,7 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 	struct sluice_window *w = sluice_scratch();
 	struct sluice_window_state *st = bpf_map_lookup_elem(&window_state, &zero);
 	struct sluice_sk_msg_stats *s = bpf_map_lookup_elem(&stats, &zero);
+	struct sluice_stream_state *ss = 0;
 	__u32 size = msg->size;
 	__u32 window, kept, first_gap, nwords, j, limit;
 	void *data, *data_end;
@@ -172,12 +292,23 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 	if (!w || !st || !s)
 		return SK_PASS; /* cannot happen: the maps are arrays */
 	window = size > SLUICE_SK_MSG_WINDOW_MAX ? SLUICE_SK_MSG_WINDOW_MAX : size;
+	/* CSV and fixed-size framing carry state from window to window. Without it (no memory)
+	 * the whole stream passes unjudged: user space judges it all. */
+	if (sluice_params.hdr.framing != SLUICE_FRAMING_LINES) {
+		struct bpf_sock *sk = msg->sk;
+
+		if (sk)
+			ss = bpf_sk_storage_get(&stream_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!ss)
+			goto pass_whole;
+	}
 	s->runs++;
 	s->bytes_in += window;
 	if (window == 0)
 		goto pass_whole;
 	if (sluice_params.hdr.constant == SLUICE_VERDICT_KEEP_ALL) {
 		/* nothing to judge: the bare transport (what calibration measures) */
+		sluice_stream_skipped(ss, window);
 		s->bytes_kept += window;
 		limit = window < size ? window : 0;
 		if (limit || sluice_reset_apply_bytes)
@@ -196,7 +327,7 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 	/* before compaction rewrites the window */
 	if (sluice_count_records)
 		s->newlines += sluice_count_byte(w, 0, window, '\n');
-	kept = sluice_filter_window(w, st, window);
+	kept = sluice_filter_window(w, st, window, ss);
 	if (kept > window)
 		goto pass_whole;
 	s->records_judged += st->judged;
@@ -245,6 +376,7 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 	return sluice_deliver(msg);
 
 pass_whole:
+	sluice_stream_skipped(ss, window);
 	s->passed_unfiltered++;
 	s->bytes_kept += window;
 	s->boundary_bytes += window;

@@ -38,6 +38,21 @@ struct sluice_window_state {
 	__u64 judged;
 	__u64 kept_records;
 	__u64 kept_record_bytes; /* bytes of judged-and-kept records */
+	/* CSV framing: the quote state at pos (1: inside double quotes), and whether pos lies
+	 * inside a record that passes whole (multi-line, or begun in an earlier window), which
+	 * then began at open_start. */
+	__u32 in_quotes;
+	__u32 open;
+	__u32 open_start;
+	__u32 pad;
+};
+
+/* Per-stream framing state of one sender socket (socket-local storage): the windows of one
+ * socket arrive in stream order, one program run at a time. */
+struct sluice_stream_state {
+	__u64 offset;         /* stream bytes framed so far (fixed-size records) */
+	__u32 in_quotes;      /* CSV: quote state at offset */
+	__u32 framing_lost;   /* a window passed unread: from there on everything passes */
 };
 
 #endif

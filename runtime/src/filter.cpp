@@ -165,11 +165,19 @@ Filter Filter::tuned_for(std::span<const char> sample) const {
 }
 
 bool Filter::literal_is_exact() const { return header_of(params_).literal_exact != 0; }
+Framing Filter::framing() const { return static_cast<Framing>(header_of(params_).framing); }
+std::uint32_t Filter::record_size() const { return header_of(params_).record_size; }
 
 Filter Filter::from_compiled(std::shared_ptr<const CompiledFilter> compiled, std::vector<std::byte> params) {
   if (!compiled || !compiled->native) throw Error("internal: a compiled filter without its native build");
   if (params.size() != compiled->params_size || params.size() < sizeof(sluice_param_header))
     throw Error("internal: parameter block of " + compiled->display_name() + " has the wrong size");
+  sluice_param_header hdr = header_of(params);
+  if (hdr.framing > SLUICE_FRAMING_FIXED)
+    throw UsageError(compiled->display_name() + ": unknown record framing " + std::to_string(hdr.framing) +
+                     " in its parameter header (SLUICE_FRAMING_LINES, _CSV or _FIXED)");
+  if (hdr.framing == SLUICE_FRAMING_FIXED && hdr.record_size == 0)
+    throw UsageError(compiled->display_name() + ": fixed-size framing needs a record_size > 0");
   Filter f(compiled->filter_name(), compiled->native, std::move(params));
   f.compiled_ = std::move(compiled);
   return f;

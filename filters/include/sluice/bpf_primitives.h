@@ -427,4 +427,67 @@ SLUICE_PRIMITIVE sluice_u64 sluice_field(sluice_buf_t w, sluice_u32 off, sluice_
 	return ((sluice_u64)start << 32) | stop;
 }
 
+/* Number of bytes equal to c in [from, end): SWAR, 64 bytes a step, one match bit per byte
+ * lane summed in a register, folded with one multiply per block. */
+SLUICE_PRIMITIVE sluice_u32 sluice_count_byte(sluice_buf_t w, sluice_u32 from, sluice_u32 end, sluice_u32 c)
+{
+	sluice_u64 pat = SLUICE_ONES * (c & 0xff), total = 0;
+	sluice_u32 j, full;
+	int i;
+
+	if (!w || from >= end || end - from > SLUICE_WINDOW_SIZE)
+		return 0;
+	full = (end - from) / 64;
+	sluice_for(i, 0, (int)full) {
+		const sluice_u64 *q = SLUICE_BLOCK_PTR(w, from + (sluice_u32)i * 64);
+		sluice_u64 lanes = 0;
+		sluice_u32 k;
+
+		for (k = 0; k < 8; k++)
+			lanes += sluice_zero_bytes_exact(q[k] ^ pat) >> 7; /* 0 or 1 per byte lane */
+		total += (lanes * SLUICE_ONES) >> 56; /* lanes hold at most 8: the sum fits a byte */
+	}
+	for (j = 0; j < 64; j++) {
+		sluice_u32 pos = from + full * 64 + j;
+
+		if (pos >= end)
+			break;
+		total += SLUICE_BYTE(w, pos) == (c & 0xff);
+	}
+	return (sluice_u32)total;
+}
+
+
+/* Bounds of field n (1-based) of the CSV record [off, end) (RFC 4180), packed as
+ * (start << 32 | end) and quotes included, or SLUICE_NO_FIELD. A delimiter separates
+ * fields only outside double quotes: each '"' toggles, so the quotes between a field's start
+ * and a delimiter are counted (SWAR) to tell. */
+SLUICE_PRIMITIVE sluice_u64 sluice_csv_field(sluice_buf_t w, sluice_u32 off, sluice_u32 end,
+					     sluice_u32 delim, sluice_u32 n)
+{
+	sluice_u32 start = off, pos = off, field = 1, quotes = 0;
+	int i;
+
+	if (!w || n == 0 || off > end || end - off > SLUICE_WINDOW_SIZE)
+		return SLUICE_NO_FIELD;
+	sluice_for(i, 0, (int)SLUICE_WINDOW_SIZE) {
+		sluice_u32 d = sluice_find_byte(w, pos, end, delim);
+		sluice_u32 stop = d == SLUICE_NOT_FOUND ? end : d;
+
+		quotes += sluice_count_byte(w, pos, stop, '"');
+		if ((quotes & 1) && d != SLUICE_NOT_FOUND) {
+			pos = d + 1; /* a delimiter inside quotes */
+			continue;
+		}
+		if (field == n)
+			return ((sluice_u64)start << 32) | stop;
+		if (d == SLUICE_NOT_FOUND)
+			return SLUICE_NO_FIELD;
+		field++;
+		quotes = 0;
+		start = pos = d + 1;
+	}
+	return SLUICE_NO_FIELD;
+}
+
 #endif /* SLUICE_BPF_PRIMITIVES_H */

@@ -89,7 +89,17 @@ struct sluice_param_header {
 	struct sluice_needle required_literal; /* len 0: the filter declares none */
 	sluice_u32 literal_exact; /* 1: the filter keeps exactly the records containing it */
 	sluice_u32 constant;      /* SLUICE_VERDICT_*: a host may skip judging altogether */
+	/* How the byte stream is cut into records (SLUICE_FRAMING_*). Every backend and host
+	 * frames by it; zero (the built-in filters) is newline-separated lines. */
+	sluice_u32 framing;
+	sluice_u32 record_size; /* SLUICE_FRAMING_FIXED: bytes per record (> 0) */
 };
+
+/* Record framing (struct sluice_param_header.framing). */
+#define SLUICE_FRAMING_LINES 0 /* a record ends at each '\n' (not part of it) */
+#define SLUICE_FRAMING_CSV 1   /* RFC 4180: a record ends at a '\n' outside double quotes
+				* (each '"' toggles the quote state; "" toggles twice) */
+#define SLUICE_FRAMING_FIXED 2 /* records of exactly record_size bytes, no separator */
 
 #define SLUICE_VERDICT_VARIES 0
 #define SLUICE_VERDICT_KEEP_ALL 1

@@ -106,4 +106,41 @@ SLUICE_PRIMITIVE sluice_u64 sluice_field(sluice_buf_t w, sluice_u32 off, sluice_
 	return ((sluice_u64)start << 32) | stop;
 }
 
+
+/* Number of bytes equal to c in [from, end). */
+SLUICE_PRIMITIVE sluice_u32 sluice_count_byte(sluice_buf_t w, sluice_u32 from, sluice_u32 end, sluice_u32 c)
+{
+	sluice_u32 total = 0;
+	const sluice_u8 *p = w + from, *stop = w + end;
+
+	while (p < stop && (p = (const sluice_u8 *)memchr(p, (int)(c & 0xff), stop - p)) != 0) {
+		total++;
+		p++;
+	}
+	return total;
+}
+
+/* Bounds of field n (1-based) of the CSV record [off, end), quotes included (see the BPF
+ * version): a delimiter separates fields only outside double quotes. */
+SLUICE_PRIMITIVE sluice_u64 sluice_csv_field(sluice_buf_t w, sluice_u32 off, sluice_u32 end,
+					     sluice_u32 delim, sluice_u32 n)
+{
+	sluice_u32 start = off, field = 1, i;
+	int quoted = 0;
+
+	if (n == 0 || off > end)
+		return SLUICE_NO_FIELD;
+	for (i = off; i < end; i++) {
+		if (w[i] == '"') {
+			quoted = !quoted;
+		} else if (w[i] == (delim & 0xff) && !quoted) {
+			if (field == n)
+				return ((sluice_u64)start << 32) | i;
+			field++;
+			start = i + 1;
+		}
+	}
+	return field == n ? ((sluice_u64)start << 32) | end : SLUICE_NO_FIELD;
+}
+
 #endif /* SLUICE_NATIVE_PRIMITIVES_H */

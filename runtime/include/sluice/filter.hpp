@@ -48,6 +48,14 @@ using FilterSpec = std::variant<FixedStringSpec, ColumnCompareSpec, KeepAllSpec,
 
 class CompiledFilter;  // a filter compiled at run time: sluice/compiled_filter.hpp
 
+// How a byte stream is cut into records (struct sluice_param_header.framing, SLUICE_FRAMING_*):
+// it travels with the filter, so every backend and kernel host frames the same way.
+enum class Framing : std::uint32_t {
+  lines = 0,  // a record ends at each '\n'
+  csv = 1,    // RFC 4180: a record ends at a '\n' outside double quotes
+  fixed = 2,  // records of exactly record_size() bytes
+};
+
 class Filter {
  public:
   // Validates the spec and builds the parameter block; throws UsageError with a clear
@@ -66,6 +74,9 @@ class Filter {
   // True when the filter keeps exactly the records containing required_literal(), so a
   // host that found the literal in a record needs no further check.
   bool literal_is_exact() const;
+  // The record framing the filter was made for, and the record size of Framing::fixed.
+  Framing framing() const;
+  std::uint32_t record_size() const;
 
   // A copy whose search hints (the needle bytes a BPF scan probes first) suit data like
   // `sample`. Which records are kept does not change.

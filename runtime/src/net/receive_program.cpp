@@ -170,6 +170,10 @@ const char* program_of(Placement p) {
 ReceiveProgram::ReceiveProgram(Placement placement, ReceiveMode mode, const Filter& filter, std::uint16_t port,
                                std::uint32_t file_id, int udp_fd, const SocketAddress& local, bool xdp_generic,
                                bool tc_clsact) {
+  // The network hosts frame datagrams of whole lines; they have no CSV or fixed-size framing.
+  if (filter.framing() != Framing::lines)
+    throw UsageError("the network hosts (xdp, tc, sockfilter) judge newline-separated records only, not " +
+                     std::string(filter.framing() == Framing::csv ? "CSV" : "fixed-size") + " records");
   unsigned ifindex = placement == Placement::sockfilter ? 0 : interface_of(local);
   object_ = std::make_unique<LoadedFilterObject>(
       host_of(placement), filter,
