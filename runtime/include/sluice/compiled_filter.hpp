@@ -13,6 +13,7 @@
 
 #include <sluice/error.hpp>
 #include <sluice/filter.hpp>
+#include <sluice/format.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -84,6 +85,8 @@ class CompiledFilter {
 struct WhereOptions {
   char delimiter = ',';
   std::vector<std::string> header;
+  RecordFormat format = RecordFormat::lines;  // csv: RFC 4180 framing and fields; binary: the schema's
+  Schema schema;                              // binary: fixed-size records and their fields
 };
 Filter compile_where_filter(std::string_view expression, const WhereOptions& where, const CompileOptions& options = {});
 

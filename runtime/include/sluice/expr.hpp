@@ -83,11 +83,16 @@ struct Expr {
 // Throws ParseError.
 Expr parse(std::string_view text);
 
+// Parses --schema "u32 id, i64 price, f64 score, char[12] tag, pad[4]" (types u8..u64,
+// i8..i64, f32, f64, char[N]; pad[N] is unnamed padding). Throws ParseError with a caret.
+Schema parse_schema(std::string_view text);
+
 struct CheckOptions {
   char delimiter = ',';
   // Column names from a header line (for col("name")); empty: col() is an error.
   std::vector<std::string> header;
   RecordFormat format = RecordFormat::lines;
+  Schema schema;  // RecordFormat::binary: the fields ($N in schema order, col("name"))
 };
 
 // Resolves col() to field numbers, checks operand types, folds constant sub-expressions.
@@ -99,7 +104,9 @@ bool uses_column_names(const Expr& expr);
 
 // Splits a header line into column names (as check() matches them: surrounding blanks, a
 // trailing CR and enclosing double quotes removed).
-std::vector<std::string> split_header(std::string_view line, char delimiter);
+// In CSV a delimiter inside double quotes is part of the name.
+std::vector<std::string> split_header(std::string_view line, char delimiter,
+                                      RecordFormat format = RecordFormat::lines);
 
 // A byte string every record the (checked) expression keeps contains: empty if none can be
 // inferred. `exact` is set when the expression keeps exactly the records containing it.
@@ -120,6 +127,8 @@ GeneratedFilter generate_c(const Expr& expr, const CheckOptions& options);
 
 // Reference interpreter: the verdict of the checked expression for one record (no '\n').
 bool evaluate(const Expr& expr, std::string_view record, char delimiter);
+// The same for a record of options.format (csv fields unquoted, binary fields by the schema).
+bool evaluate(const Expr& expr, std::string_view record, const CheckOptions& options);
 
 // The expression printed back in canonical form (fully parenthesised), for messages and tests.
 std::string to_string(const Expr& expr);

@@ -37,6 +37,10 @@ inline int compare_bytes(std::string_view a, std::string_view b) {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+// -1/0/1 comparing the exact value of x (finite or infinite, not NaN) with the decimal
+// literal text (schema.cpp).
+int compare_double_with_decimal(double x, std::string_view literal);
+
 inline Cmp mirror(Cmp op) {
   switch (op) {
     case Cmp::lt: return Cmp::gt;

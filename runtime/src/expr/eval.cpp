@@ -3,10 +3,97 @@
 // can hold the compiled filters against it; numbers use the same rules (compare.h).
 #include "expr/abi.hpp"
 
+#include <bit>
+#include <cmath>
+#include <cstring>
 #include <optional>
 
 namespace sluice::expr {
 namespace {
+
+// A field's value for string and text-number tests: a view into the record (lines, char[N])
+// or an unquoted copy (CSV).
+using Value = std::optional<std::string>;
+
+Value field_value(std::string_view record, const CheckOptions& o, std::uint32_t n) {
+  if (o.format == RecordFormat::csv && n == 0) {  // $0: the record without a CR ending it
+    std::string_view whole;
+    csv_field(record, o.delimiter, 0, whole);
+    return std::string(whole);
+  }
+  return sluice::field_value(record, RecordLayout{o.format, o.delimiter, o.schema}, n);
+}
+
+// A numeric binary field against a number literal: integers through their decimal text and
+// compare.h's exact rules; floats exactly (NaN: false).
+bool number_holds(const SchemaField& f, std::string_view record, const std::string& literal, Cmp op) {
+  std::uint64_t bits = 0;
+  for (std::uint32_t i = f.size; i-- > 0;) bits = bits << 8 | static_cast<unsigned char>(record[f.offset + i]);
+  if (f.is_float()) {
+    double x = f.type == SchemaField::Type::f64 ? std::bit_cast<double>(bits)
+                                               : static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(bits)));
+    if (std::isnan(x)) return false;
+    return op_holds(op, compare_double_with_decimal(x, literal));
+  }
+  int c = compare_number(schema_value_text(f, record), *decimal_of(literal));
+  return c != SLUICE_CMP_NAN && op_holds(op, c);
+}
+
+bool holds(const Value& f, const Operand& v, Cmp op) {
+  if (v.type == Operand::Type::number) {
+    if (!f) return false;
+    int c = compare_number(*f, *decimal_of(v.text));
+    return c != SLUICE_CMP_NAN && op_holds(op, c);
+  }
+  return op_holds(op, compare_bytes(f ? std::string_view(*f) : std::string_view{}, v.text));
+}
+
+bool test_formatted(const Node& n, std::string_view record, const CheckOptions& o) {
+  auto numeric = [&](const Operand& x) -> const SchemaField* {
+    if (o.format != RecordFormat::binary || x.field == 0) return nullptr;
+    const SchemaField& f = o.schema.fields.at(x.field - 1);
+    return f.is_number() ? &f : nullptr;
+  };
+  switch (n.kind) {
+    case Node::Kind::constant: return n.value;
+    case Node::Kind::logical_or:
+      for (const Node& k : n.kids)
+        if (test_formatted(k, record, o)) return true;
+      return false;
+    case Node::Kind::logical_and:
+      for (const Node& k : n.kids)
+        if (!test_formatted(k, record, o)) return false;
+      return true;
+    case Node::Kind::logical_not: return !test_formatted(n.kids[0], record, o);
+    case Node::Kind::compare:
+      if (const SchemaField* f = numeric(n.lhs)) return number_holds(*f, record, n.rhs.text, n.op);
+      return holds(field_value(record, o, n.lhs.field), n.rhs, n.op);
+    case Node::Kind::contains:
+    case Node::Kind::starts_with:
+    case Node::Kind::ends_with: {
+      std::string f = field_value(record, o, n.lhs.field).value_or(std::string());
+      if (n.kind == Node::Kind::contains) return f.find(n.rhs.text) != std::string::npos;
+      if (n.kind == Node::Kind::starts_with) return f.starts_with(n.rhs.text);
+      return f.ends_with(n.rhs.text);
+    }
+    case Node::Kind::in_list: {
+      if (const SchemaField* f = numeric(n.lhs)) {
+        for (const Operand& v : n.list)
+          if (number_holds(*f, record, v.text, Cmp::eq)) return true;
+        return false;
+      }
+      Value f = field_value(record, o, n.lhs.field);
+      for (const Operand& v : n.list)
+        if (holds(f, v, Cmp::eq)) return true;
+      return false;
+    }
+    case Node::Kind::is_empty: {
+      Value f = field_value(record, o, n.lhs.field);
+      return !f || f->empty();
+    }
+  }
+  return false;
+}
 
 std::optional<std::string_view> field_of(std::string_view record, char delim, std::uint32_t n) {
   if (n == 0) return record;
@@ -67,5 +154,12 @@ bool test(const Node& n, std::string_view record, char delim) {
 }  // namespace
 
 bool evaluate(const Expr& expr, std::string_view record, char delimiter) { return test(expr.root, record, delimiter); }
+
+bool evaluate(const Expr& expr, std::string_view record, const CheckOptions& options) {
+  if (options.format != RecordFormat::csv && options.format != RecordFormat::binary)
+    return test(expr.root, record, options.delimiter);
+  if (options.format == RecordFormat::binary && record.size() < options.schema.record_size) return false;
+  return test_formatted(expr.root, record, options);
+}
 
 }  // namespace sluice::expr

@@ -40,7 +40,38 @@ class Checker {
     throw ParseError(std::move(message), expr_.text, at, std::move(hint));
   }
 
+  bool binary() const { return options_.format == RecordFormat::binary; }
+
+  // The schema field of a resolved field operand of a binary record, else null.
+  const SchemaField* schema_field(const Operand& o) const {
+    if (!binary() || o.type != Operand::Type::field || o.field == 0) return nullptr;
+    return &options_.schema.fields[o.field - 1];
+  }
+
+  static std::string type_name(const SchemaField& f) {
+    static constexpr const char* kNames[] = {"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "f32", "f64"};
+    return f.is_number() ? kNames[static_cast<int>(f.type)] : "char[" + std::to_string(f.size) + "]";
+  }
+
+  // A string literal that a numeric binary field is tested against: a type error.
+  void reject_string_on_number(const Operand& field, const Operand& literal, const char* what) const {
+    const SchemaField* f = schema_field(field);
+    if (f && f->is_number() && literal.type == Operand::Type::string)
+      fail(std::string(what) + " the number field '" + f->name + "' (" + type_name(*f) + ") with a string", literal.pos,
+           "compare it with a number: " + f->name + " > 5; text tests apply to char[N] fields");
+  }
+
+  // CSV compares a quoted field's raw bytes with the literal's quotes doubled, which must fit.
+  void check_csv_literal(const Operand& literal) const {
+    if (options_.format != RecordFormat::csv || literal.type != Operand::Type::string) return;
+    std::size_t quotes = std::count(literal.text.begin(), literal.text.end(), '"');
+    if (literal.text.size() + quotes > SLUICE_NEEDLE_MAX)
+      fail("in CSV this string is longer than " + std::to_string(SLUICE_NEEDLE_MAX) + " bytes with its quotes doubled",
+           literal.pos, "use a shorter string");
+  }
+
   void resolve(Operand& o) {
+    if (binary()) return resolve_schema(o);
     if (o.type != Operand::Type::column) return;
     if (options_.header.empty())
       fail("col(\"" + o.text + "\") needs a header line", o.pos,
@@ -70,6 +101,32 @@ class Checker {
     fail("no column named \"" + o.text + "\" in the header", o.pos, hint);
   }
 
+  void resolve_schema(Operand& o) {
+    const Schema& schema = options_.schema;
+    if (o.type == Operand::Type::column) {
+      if (schema.fields.empty())
+        fail("col(\"" + o.text + "\") needs a schema for binary records", o.pos,
+             "give --schema \"u32 id, f64 score, ...\"");
+      if (std::uint32_t i = schema.index_of(o.text)) {
+        o.type = Operand::Type::field;
+        o.field = i;
+        return;
+      }
+      std::string hint = "the schema has: ";
+      for (std::size_t i = 0; i < schema.fields.size() && i < 12; ++i) hint += (i ? ", " : "") + schema.fields[i].name;
+      fail("no field named \"" + o.text + "\" in the schema", o.pos, hint);
+    }
+    if (o.type != Operand::Type::field) return;
+    if (schema.fields.empty())
+      fail("$" + std::to_string(o.field) + " needs a schema for binary records", o.pos,
+           "give --schema \"u32 id, f64 score, ...\"");
+    if (o.field == 0)
+      fail("$0 is not a field of a binary record", o.pos, "use $1..$" + std::to_string(schema.fields.size()) + " or names");
+    if (o.field > schema.fields.size())
+      fail("$" + std::to_string(o.field) + " is past the schema's " + std::to_string(schema.fields.size()) + " fields",
+           o.pos, "the schema has $1..$" + std::to_string(schema.fields.size()));
+  }
+
   static Node constant(bool v, std::size_t pos) {
     Node n;
     n.kind = Node::Kind::constant;
@@ -93,6 +150,9 @@ class Checker {
       case Node::Kind::in_list: return check_in(n);
       case Node::Kind::is_empty: {
         resolve(n.lhs);
+        if (const SchemaField* f = schema_field(n.lhs); f && f->is_number())
+          fail("the number field '" + f->name + "' (" + type_name(*f) + ") is never empty", n.lhs.pos,
+               "is empty applies to char[N] fields");
         if (n.lhs.is_literal()) n = constant(n.lhs.type == Operand::Type::string && n.lhs.text.empty(), n.pos);
         return;
       }
@@ -125,6 +185,8 @@ class Checker {
       std::swap(n.lhs, n.rhs);
       n.op = mirror(n.op);
     }
+    reject_string_on_number(n.lhs, n.rhs, "cannot compare");
+    check_csv_literal(n.rhs);
   }
 
   static int sluice_cmp_decimal_text(const std::string& a, const std::string& b) {
@@ -148,12 +210,21 @@ class Checker {
                : n.kind == Node::Kind::starts_with ? s.starts_with(k)
                                                    : s.ends_with(k);
       n = constant(v, n.pos);
+      return;
     }
+    if (const SchemaField* f = schema_field(n.lhs); f && f->is_number())
+      fail(std::string(name) + " tests text, and '" + f->name + "' is a number field (" + type_name(*f) + ")",
+           n.lhs.pos, "text tests apply to char[N] fields");
+    check_csv_literal(n.rhs);
   }
 
   void check_in(Node& n) {
     resolve(n.lhs);
-    for (Operand& o : n.list) check_number(o);
+    for (Operand& o : n.list) {
+      check_number(o);
+      reject_string_on_number(n.lhs, o, "cannot compare");
+      check_csv_literal(o);
+    }
     if (n.lhs.is_literal()) {
       check_number(n.lhs);
       bool v = false;
@@ -343,8 +414,13 @@ void check(Expr& expr, const CheckOptions& options) { Checker(expr, options).run
 
 bool uses_column_names(const Expr& expr) { return uses_names(expr.root); }
 
-std::vector<std::string> split_header(std::string_view line, char delimiter) {
+std::vector<std::string> split_header(std::string_view line, char delimiter, RecordFormat format) {
   std::vector<std::string> names;
+  if (format == RecordFormat::csv) {
+    std::string_view field;
+    for (std::uint32_t n = 1; csv_field(line, delimiter, n, field); ++n) names.push_back(trim_name(field));
+    return names;
+  }
   while (true) {
     std::size_t d = line.find(delimiter);
     names.push_back(trim_name(line.substr(0, d)));
