@@ -47,21 +47,14 @@ std::vector<FieldRef> parse_field_list(const std::string& text, const std::vecto
   return out;
 }
 
-std::optional<std::string_view> field_of(std::string_view record, char delim, std::uint32_t n) {
-  if (n == 0) return record;
-  for (std::uint32_t i = 1; i < n; ++i) {
-    std::size_t d = record.find(delim);
-    if (d == std::string_view::npos) return std::nullopt;
-    record.remove_prefix(d + 1);
-  }
-  return record.substr(0, record.find(delim));
-}
-
-std::string project(std::string_view record, char delim, const std::vector<FieldRef>& fields) {
+std::string project(std::string_view record, const RecordLayout& layout, const std::vector<FieldRef>& fields) {
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i) out += delim;
-    if (auto f = field_of(record, delim, fields[i].index)) out.append(*f);
+    if (i) out += layout.delimiter;
+    std::optional<std::string> f = field_value(record, layout, fields[i].index);
+    if (!f) continue;
+    if (layout.format == RecordFormat::csv && fields[i].index != 0) out += csv_quote(*f, layout.delimiter);
+    else out += *f;
   }
   return out;
 }
@@ -165,13 +158,13 @@ int compare(const Decimal& a, const Decimal& b) {
   return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-Aggregator::Aggregator(std::vector<Column> columns, std::optional<FieldRef> group_by, char delim)
-    : columns_(std::move(columns)), group_by_(std::move(group_by)), delim_(delim) {}
+Aggregator::Aggregator(std::vector<Column> columns, std::optional<FieldRef> group_by, RecordLayout layout)
+    : columns_(std::move(columns)), group_by_(std::move(group_by)), layout_(std::move(layout)), delim_(layout_.delimiter) {}
 
 void Aggregator::add(std::string_view record) {
   std::string key;
   if (group_by_)
-    if (auto f = field_of(record, delim_, group_by_->index)) key = *f;
+    if (auto f = field_value(record, layout_, group_by_->index)) key = std::move(*f);
   auto it = groups_.find(key);
   if (it == groups_.end()) {
     if (groups_.size() >= kMaxGroups)
@@ -182,7 +175,7 @@ void Aggregator::add(std::string_view record) {
   Group& g = it->second;
   ++g.count;
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    auto f = field_of(record, delim_, columns_[i].field.index);
+    auto f = field_value(record, layout_, columns_[i].field.index);
     if (!f) continue;
     std::optional<Decimal> v = parse_decimal(*f);
     if (!v) continue;  // not a number: left out, like SQL's NULL

@@ -3,6 +3,8 @@
 // aggregates").
 #pragma once
 
+#include <sluice/format.hpp>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -20,11 +22,9 @@ struct FieldRef {
 FieldRef parse_field_ref(const std::string& text, const std::vector<std::string>& header);
 std::vector<FieldRef> parse_field_list(const std::string& text, const std::vector<std::string>& header);
 
-// Field n (1-based; 0 = the record) of a record split on delim; nullopt when missing.
-std::optional<std::string_view> field_of(std::string_view record, char delim, std::uint32_t n);
-
-// The selected fields joined by delim (a missing field is empty).
-std::string project(std::string_view record, char delim, const std::vector<FieldRef>& fields);
+// The selected fields' values (sluice::field_value) joined by the delimiter (a missing field is
+// empty); CSV values are quoted again where RFC 4180 needs it.
+std::string project(std::string_view record, const RecordLayout& layout, const std::vector<FieldRef>& fields);
 
 // An exact decimal: value = digits * 10^-scale, as a signed 128-bit integer (38 digits).
 struct Decimal {
@@ -46,7 +46,7 @@ class Aggregator {
   };
   static constexpr std::size_t kMaxGroups = 100000;
 
-  Aggregator(std::vector<Column> columns, std::optional<FieldRef> group_by, char delim);
+  Aggregator(std::vector<Column> columns, std::optional<FieldRef> group_by, RecordLayout layout);
   void add(std::string_view record);  // throws UsageError past kMaxGroups groups or on overflow
   // A header line (group, count, op(field)...) and one line per group (sorted bytewise),
   // fields joined by the delimiter.
@@ -64,6 +64,7 @@ class Aggregator {
   };
   std::vector<Column> columns_;
   std::optional<FieldRef> group_by_;
+  RecordLayout layout_;
   char delim_;
   std::map<std::string, Group> groups_;
 };

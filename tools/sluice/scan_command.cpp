@@ -67,6 +67,8 @@ constexpr const char* kSynopsis =
     "       sluice scan [-F] PATTERN FILE...\n"
     "       sluice scan --column N --op OP --value V [--type int|decimal|string] [--delimiter C] FILE...\n"
     "       sluice scan --where EXPR [-d C] [--header] FILE...      (docs/where.md)\n"
+    "       sluice scan --format csv|tsv|jsonl --where EXPR FILE...\n"
+    "       sluice scan --format binary --schema \"u32 id, f64 score, char[8] tag\" --where EXPR FILE...\n"
     "       sluice scan --filter FILTER.c FILE...                   (docs/where.md)\n"
     "       sluice scan --filter keep-all|keep-none FILE...\n"
     "       sluice scan --remote HOST:PORT [--place PLACE] [filter options] PATH...  (docs/network.md)\n"
@@ -86,6 +88,7 @@ struct ScanRequest {
   std::string filter_file;  // --filter FILE.c (compiled at run time)
   bool header = false;      // the first line of each file names the columns
   char delimiter = ',';
+  RecordLayout layout;      // --format, --schema (layout.delimiter: the delimiter)
   std::string select;                                           // --select LIST
   std::vector<std::pair<Aggregator::Op, std::string>> aggregates;  // --sum F, --min F, ...
   std::string group_by;                                         // --group-by F
@@ -112,6 +115,8 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
       ("type", po::value<std::string>()->default_value("int"), "int, decimal (exact) or string (bytewise)")
       ("delimiter,d", po::value<std::string>()->default_value(","), "field delimiter (one byte, \\t for TSV)")
       ("where", po::value<std::string>(), "keep records for which EXPR holds, e.g. '$3 > 100 and contains($5, \"x\")' (docs/where.md)")
+      ("format", po::value<std::string>()->default_value("lines"), "record format: lines, csv (RFC 4180), tsv, jsonl, binary (docs/where.md)")
+      ("schema", po::value<std::string>(), "--format binary: the record's fields, e.g. \"u32 id, i64 price, f64 score, char[12] tag\"")
       ("header", po::bool_switch(), "the first line of each file names the columns: printed, never judged (implied by col())")
       ("filter", po::value<std::string>(), "a C filter file (FILE.c, docs/where.md), or calibration: keep-all, keep-none");
   po::options_description io_opts("Backend and output");
@@ -233,13 +238,26 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   if (aggregating && (req.count || !req.select.empty()))
     throw UsageError("aggregates (--sum/--min/--max/--avg/--group-by) print a table: not with -c or --select");
   if (aggregating || !req.select.empty()) req.delimiter = parse_delimiter(vm["delimiter"].as<std::string>());
+  req.layout = parse_record_layout(vm["format"].as<std::string>(), vm.count("schema") ? vm["schema"].as<std::string>() : "",
+                                   vm["delimiter"].defaulted() ? std::nullopt
+                                                                   : std::optional(parse_delimiter(vm["delimiter"].as<std::string>())));
+  req.delimiter = req.layout.delimiter;
+  if (req.layout.format == RecordFormat::csv || req.layout.format == RecordFormat::binary) {
+    // The framing travels with the filter: only a compiled --where carries it.
+    if (req.where.empty())
+      throw UsageError("--format " + std::string(to_string(req.layout.format)) +
+                       " frames records for --where (use --where 'true' to keep every record); -e, --column and "
+                       "--filter judge lines");
+  }
+  if (req.layout.format == RecordFormat::binary && req.header)
+    throw UsageError("--header does not apply to --format binary (fields are named by --schema)");
   req.options.collect_bpf_stats = req.stats;
   req.with_filename = (req.files.size() > 1 || vm["with-filename"].as<bool>()) && !vm["no-filename"].as<bool>();
   if (vm.count("remote")) {
     // The server accepts only library filters with parameters (never code from the network).
-    if (!req.where.empty() || !req.filter_file.empty() || req.header)
+    if (!req.where.empty() || !req.filter_file.empty() || req.header || req.layout.format != RecordFormat::lines)
       throw UsageError("--remote takes the library's filters (-e, --column, keep-all/keep-none), not --where, "
-                       "--filter FILE.c or --header");
+                       "--filter FILE.c, --header or --format");
     if (req.options.backend != BackendKind::automatic)
       throw UsageError("--backend does not apply to --remote (use --place)");
     RemoteOptions r;
@@ -317,13 +335,15 @@ int scan_command(const std::vector<std::string>& args) {
   try {
     if (!req.where.empty()) {
       std::vector<std::string> names;
-      use_header = use_header || expr::uses_column_names(expr::parse(req.where));
+      // col() names header columns, except in binary records, whose schema names the fields.
+      use_header = use_header ||
+                   (req.layout.format != RecordFormat::binary && expr::uses_column_names(expr::parse(req.where)));
       if (use_header)
         if (std::optional<std::string> line = read_first_line(req.files.front())) {
-          names = expr::split_header(*line, req.delimiter);
+          names = expr::split_header(*line, req.delimiter, req.layout.format);
           if (expr::uses_column_names(expr::parse(req.where))) named_by = *line;
         }
-      filter.emplace(make_where_filter(req.where, req.delimiter, names, req.options.backend));
+      filter.emplace(make_where_filter(req.where, req.layout, names, req.options.backend));
     } else if (!req.filter_file.empty()) {
       filter.emplace(make_user_filter(req.filter_file, req.options.backend));
     } else {
@@ -343,14 +363,16 @@ int scan_command(const std::vector<std::string>& args) {
     std::vector<std::string> names;
     if (use_header && (!req.select.empty() || !req.aggregates.empty() || !req.group_by.empty()))
       if (std::optional<std::string> line = read_first_line(req.files.front()))
-        names = expr::split_header(*line, req.delimiter);
+        names = expr::split_header(*line, req.delimiter, req.layout.format);
+    if (req.layout.format == RecordFormat::binary)
+      for (const SchemaField& f : req.layout.schema.fields) names.push_back(f.name);
     if (!req.select.empty()) projection = parse_field_list(req.select, names);
     if (!req.aggregates.empty() || !req.group_by.empty()) {
       std::vector<Aggregator::Column> columns;
       for (const auto& [op, f] : req.aggregates) columns.push_back({op, parse_field_ref(f, names)});
       std::optional<FieldRef> group;
       if (!req.group_by.empty()) group = parse_field_ref(req.group_by, names);
-      aggregator.emplace(std::move(columns), group, req.delimiter);
+      aggregator.emplace(std::move(columns), group, req.layout);
     }
   } catch (const Error& e) {
     std::cerr << "sluice scan: " << e.what() << "\n";
@@ -367,7 +389,7 @@ int scan_command(const std::vector<std::string>& args) {
                              ", against which col() names were resolved");
           skip_header = filter->keep(*line);
           if (!req.count && !aggregator)
-            out.append(prefix + (projection ? project(*line, req.delimiter, *projection) : *line) + "\n");
+            out.append(prefix + (projection ? project(*line, req.layout, *projection) : *line) + "\n");
         }
       }
       // A local file, or one of a `sluice serve` (the same records either way).
@@ -389,11 +411,13 @@ int scan_command(const std::vector<std::string>& args) {
           for (std::string_view record : batch.records) aggregator->add(record);
           continue;
         }
+        // Binary records are written as they are (no separator); projected values as text lines.
+        bool raw = req.layout.format == RecordFormat::binary && !projection;
         for (std::string_view record : batch.records) {
           if (!prefix.empty()) out.append(prefix);
-          if (projection) out.append(project(record, req.delimiter, *projection));
+          if (projection) out.append(project(record, req.layout, *projection));
           else out.append(record);
-          out.append("\n");
+          if (!raw) out.append("\n");
         }
       }
       ScanStats stats = remote ? remote->stats() : local->stats();

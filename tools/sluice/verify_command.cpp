@@ -58,12 +58,33 @@ std::optional<std::string> read_first_line(const std::string& path) {
   return line;
 }
 
-Filter make_where_filter(const std::string& expression, char delimiter, const std::vector<std::string>& header,
-                         BackendKind backend) {
+RecordLayout parse_record_layout(const std::string& format, const std::string& schema, std::optional<char> delimiter) {
+  RecordLayout layout;
+  layout.format = parse_format(format);
+  layout.delimiter = delimiter.value_or(',');
+  if (layout.format == RecordFormat::tsv) {
+    if (delimiter && *delimiter != '\t') throw UsageError("--format tsv splits fields on tabs: drop -d");
+    layout.delimiter = '\t';
+  }
+  if (layout.format == RecordFormat::binary) {
+    if (schema.empty()) throw UsageError("--format binary needs --schema \"u32 id, f64 score, char[12] tag, ...\"");
+    try {
+      layout.schema = expr::parse_schema(schema);
+    } catch (const expr::ParseError& e) {
+      throw UsageError(std::string("--schema: ") + e.what());
+    }
+  } else if (!schema.empty()) {
+    throw UsageError("--schema applies to --format binary only");
+  }
+  return layout;
+}
+
+Filter make_where_filter(const std::string& expression, const RecordLayout& layout,
+                         const std::vector<std::string>& header, BackendKind backend) {
   CompileOptions options;
   if (backend == BackendKind::sockmap) options.bpf_hosts = {"sk_msg_filter"};
   options.verbose = std::getenv("SLUICE_VERBOSE_COMPILE") != nullptr;
-  return compile_where_filter(expression, WhereOptions{delimiter, header}, options);
+  return compile_where_filter(expression, WhereOptions{layout.delimiter, header, layout.format, layout.schema}, options);
 }
 
 Filter make_user_filter(const std::string& path, BackendKind backend) {
@@ -91,7 +112,7 @@ namespace {
 
 constexpr const char* kSynopsis =
     "usage: sluice verify FILTER.c\n"
-    "       sluice verify --where EXPR [-d C] [--header-from FILE]\n"
+    "       sluice verify --where EXPR [-d C] [--header-from FILE] [--format F [--schema S]]\n"
     "\n"
     "Compiles the filter for every BPF host (xdp_record, sk_msg_filter) and loads it into the\n"
     "kernel without attaching it. Prints, per host, whether the verifier accepts it, the\n"
@@ -124,6 +145,8 @@ int verify_command(const std::vector<std::string>& args) {
       ("where", po::value<std::string>(), "verify a --where expression instead of a C file")
       ("delimiter,d", po::value<std::string>()->default_value(","), "--where: field delimiter (one byte, \\t for TSV)")
       ("header-from", po::value<std::string>(), "--where: take column names for col() from this file's first line")
+      ("format", po::value<std::string>()->default_value("lines"), "--where: record format (lines, csv, tsv, jsonl, binary)")
+      ("schema", po::value<std::string>(), "--where with --format binary: the record's fields")
       ("help,h", "show this help");
   po::options_description hidden;
   hidden.add_options()("positional", po::value<std::vector<std::string>>(), "");
@@ -155,8 +178,12 @@ int verify_command(const std::vector<std::string>& args) {
       options.bpf_hosts = compiled_filter_hosts();
       std::string text = vm["where"].as<std::string>();
       label = "--where " + text;
+      RecordLayout layout = parse_record_layout(vm["format"].as<std::string>(),
+                                                vm.count("schema") ? vm["schema"].as<std::string>() : "",
+                                                vm["delimiter"].defaulted() ? std::nullopt : std::optional(d[0]));
       try {
-        filter.emplace(compile_where_filter(text, WhereOptions{d[0], header}, options));
+        filter.emplace(
+            compile_where_filter(text, WhereOptions{layout.delimiter, header, layout.format, layout.schema}, options));
       } catch (const expr::ParseError& e) {
         std::cerr << "sluice verify: --where: " << e.what() << "\n";
         return kExitError;
