@@ -168,6 +168,17 @@ bool Filter::literal_is_exact() const { return header_of(params_).literal_exact 
 Framing Filter::framing() const { return static_cast<Framing>(header_of(params_).framing); }
 std::uint32_t Filter::record_size() const { return header_of(params_).record_size; }
 
+Filter Filter::with_framing(Framing framing, std::uint32_t record_size) const {
+  if ((framing == Framing::fixed) != (record_size > 0))
+    throw UsageError("a record size is given for fixed-size records, and only for them");
+  Filter copy = *this;
+  sluice_param_header h = header_of(copy.params_);
+  h.framing = static_cast<sluice_u32>(framing);
+  h.record_size = record_size;
+  std::memcpy(copy.params_.data(), &h, sizeof h);
+  return copy;
+}
+
 Filter Filter::from_compiled(std::shared_ptr<const CompiledFilter> compiled, std::vector<std::byte> params) {
   if (!compiled || !compiled->native) throw Error("internal: a compiled filter without its native build");
   if (params.size() != compiled->params_size || params.size() < sizeof(sluice_param_header))

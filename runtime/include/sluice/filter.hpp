@@ -77,6 +77,9 @@ class Filter {
   // The record framing the filter was made for, and the record size of Framing::fixed.
   Framing framing() const;
   std::uint32_t record_size() const;
+  // A copy that frames records as `framing` (record_size: Framing::fixed only, > 0); e.g. a
+  // built-in filter over CSV records. Throws UsageError on a bad size.
+  Filter with_framing(Framing framing, std::uint32_t record_size = 0) const;
 
   // A copy whose search hints (the needle bytes a BPF scan probes first) suit data like
   // `sample`. Which records are kept does not change.

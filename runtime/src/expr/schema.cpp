@@ -54,6 +54,7 @@ class SchemaParser {
         fail("the record is longer than 16 MiB", type_at, "");
       schema.record_size += f.size;
       if (!padding) {
+        skip_blanks();
         std::size_t name_at = at_;
         f.name = word();
         if (f.name.empty()) fail("expected a field name after '" + type + "'", at_, "e.g. u32 id, f64 score");
