@@ -28,9 +28,10 @@ namespace {
 
 // Shared by every generated filter; plain C over the primitives of filter.h.
 constexpr const char* kPrelude = R"(
-/* Bounds of field n counted from the field after `prev` (packed start << 32 | end). */
+/* Bounds of field n counted from the field after `prev` (packed start << 32 | end); csv: by
+ * RFC 4180 (quotes included). */
 SLUICE_INLINE sluice_u64 sluice_where_next(sluice_buf_t w, sluice_u64 prev, sluice_u32 end,
-					      sluice_u32 delim, sluice_u32 n)
+					      sluice_u32 delim, sluice_u32 n, int csv)
 {
 	sluice_u32 stop;
 
@@ -39,7 +40,7 @@ SLUICE_INLINE sluice_u64 sluice_where_next(sluice_buf_t w, sluice_u64 prev, slui
 	stop = (sluice_u32)prev;
 	if (stop >= end)
 		return SLUICE_NO_FIELD;
-	return sluice_field(w, stop + 1, end, delim, n);
+	return csv ? sluice_csv_field(w, stop + 1, end, delim, n) : sluice_field(w, stop + 1, end, delim, n);
 }
 
 /* Numeric comparison: false when the field is missing or not a number (compare.h rules). */
@@ -101,20 +102,6 @@ SLUICE_INLINE int sluice_where_has(sluice_buf_t w, sluice_u64 f, const struct sl
 SLUICE_INLINE int sluice_where_empty(sluice_u64 f)
 {
 	return f == SLUICE_NO_FIELD || (sluice_u32)(f >> 32) == (sluice_u32)f;
-}
-
-/* CSV: field n counted from the field after `prev` (quotes included). */
-SLUICE_INLINE sluice_u64 sluice_where_csv_next(sluice_buf_t w, sluice_u64 prev, sluice_u32 end,
-					  sluice_u32 delim, sluice_u32 n)
-{
-	sluice_u32 stop;
-
-	if (!w || prev == SLUICE_NO_FIELD)
-		return SLUICE_NO_FIELD;
-	stop = (sluice_u32)prev;
-	if (stop >= end)
-		return SLUICE_NO_FIELD;
-	return sluice_csv_field(w, stop + 1, end, delim, n);
 }
 
 /* CSV: the value of a field that starts and ends with '"' lies between them (its doubled
@@ -399,7 +386,6 @@ class Generator {
     // CSV: the CR of a CRLF record end is not part of the last field.
     if (csv()) c += "\tif (len > 0 && SLUICE_BYTE(w, end - 1) == '\\r')\n\t\tend--;\n";
     const char* first = csv() ? "sluice_csv_field" : "sluice_field";
-    const char* next = csv() ? "sluice_where_csv_next" : "sluice_where_next";
     const char* raw = csv() ? "r" : "f";
     // Fields in increasing order, each found from the previous one.
     std::uint32_t prev = 0;
@@ -409,8 +395,8 @@ class Generator {
       if (prev == 0)
         c += "\tsluice_u64 " + name + " = " + first + "(w, off, end, " + delim() + ", " + std::to_string(f) + ");\n";
       else
-        c += "\tsluice_u64 " + name + " = " + next + "(w, " + raw + std::to_string(prev) + ", end, " + delim() + ", " +
-             std::to_string(f - prev) + ");\n";
+        c += "\tsluice_u64 " + name + " = sluice_where_next(w, " + raw + std::to_string(prev) + ", end, " + delim() +
+             ", " + std::to_string(f - prev) + ", " + (csv() ? "1" : "0") + ");\n";
       prev = f;
     }
     if (csv())

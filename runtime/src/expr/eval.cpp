@@ -1,6 +1,7 @@
 // Reference interpreter of checked --where expressions. Written independently of the code
-// generator (fields split with std::string_view, strings compared with std::string) so tests
-// can hold the compiled filters against it; numbers use the same rules (compare.h).
+// generator (fields are sluice::field_value's text: split, unquoted or decoded by the schema;
+// strings compared with std::string; floats compared exactly as decimals) so tests can hold the
+// compiled filters against it; text numbers use the same rules (compare.h).
 #include "expr/abi.hpp"
 
 #include <bit>
@@ -48,7 +49,7 @@ bool holds(const Value& f, const Operand& v, Cmp op) {
   return op_holds(op, compare_bytes(f ? std::string_view(*f) : std::string_view{}, v.text));
 }
 
-bool test_formatted(const Node& n, std::string_view record, const CheckOptions& o) {
+bool test(const Node& n, std::string_view record, const CheckOptions& o) {
   auto numeric = [&](const Operand& x) -> const SchemaField* {
     if (o.format != RecordFormat::binary || x.field == 0) return nullptr;
     const SchemaField& f = o.schema.fields.at(x.field - 1);
@@ -58,13 +59,13 @@ bool test_formatted(const Node& n, std::string_view record, const CheckOptions& 
     case Node::Kind::constant: return n.value;
     case Node::Kind::logical_or:
       for (const Node& k : n.kids)
-        if (test_formatted(k, record, o)) return true;
+        if (test(k, record, o)) return true;
       return false;
     case Node::Kind::logical_and:
       for (const Node& k : n.kids)
-        if (!test_formatted(k, record, o)) return false;
+        if (!test(k, record, o)) return false;
       return true;
-    case Node::Kind::logical_not: return !test_formatted(n.kids[0], record, o);
+    case Node::Kind::logical_not: return !test(n.kids[0], record, o);
     case Node::Kind::compare:
       if (const SchemaField* f = numeric(n.lhs)) return number_holds(*f, record, n.rhs.text, n.op);
       return holds(field_value(record, o, n.lhs.field), n.rhs, n.op);
@@ -95,71 +96,17 @@ bool test_formatted(const Node& n, std::string_view record, const CheckOptions& 
   return false;
 }
 
-std::optional<std::string_view> field_of(std::string_view record, char delim, std::uint32_t n) {
-  if (n == 0) return record;
-  for (std::uint32_t i = 1; i < n; ++i) {
-    std::size_t d = record.find(delim);
-    if (d == std::string_view::npos) return std::nullopt;
-    record.remove_prefix(d + 1);
-  }
-  return record.substr(0, record.find(delim));
-}
-
-bool test(const Node& n, std::string_view record, char delim);
-
-bool equal_to(std::optional<std::string_view> f, const Operand& v, Cmp op) {
-  if (v.type == Operand::Type::number) {
-    if (!f) return false;
-    int c = compare_number(*f, *decimal_of(v.text));
-    return c != SLUICE_CMP_NAN && op_holds(op, c);
-  }
-  return op_holds(op, compare_bytes(f.value_or(std::string_view{}), v.text));
-}
-
-bool test(const Node& n, std::string_view record, char delim) {
-  switch (n.kind) {
-    case Node::Kind::constant: return n.value;
-    case Node::Kind::logical_or:
-      for (const Node& k : n.kids)
-        if (test(k, record, delim)) return true;
-      return false;
-    case Node::Kind::logical_and:
-      for (const Node& k : n.kids)
-        if (!test(k, record, delim)) return false;
-      return true;
-    case Node::Kind::logical_not: return !test(n.kids[0], record, delim);
-    case Node::Kind::compare: return equal_to(field_of(record, delim, n.lhs.field), n.rhs, n.op);
-    case Node::Kind::contains:
-    case Node::Kind::starts_with:
-    case Node::Kind::ends_with: {
-      std::string_view f = field_of(record, delim, n.lhs.field).value_or(std::string_view{});
-      if (n.kind == Node::Kind::contains) return f.find(n.rhs.text) != std::string_view::npos;
-      if (n.kind == Node::Kind::starts_with) return f.starts_with(n.rhs.text);
-      return f.ends_with(n.rhs.text);
-    }
-    case Node::Kind::in_list: {
-      std::optional<std::string_view> f = field_of(record, delim, n.lhs.field);
-      for (const Operand& v : n.list)
-        if (equal_to(f, v, Cmp::eq)) return true;
-      return false;
-    }
-    case Node::Kind::is_empty: {
-      std::optional<std::string_view> f = field_of(record, delim, n.lhs.field);
-      return !f || f->empty();
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
-bool evaluate(const Expr& expr, std::string_view record, char delimiter) { return test(expr.root, record, delimiter); }
+bool evaluate(const Expr& expr, std::string_view record, char delimiter) {
+  CheckOptions options;
+  options.delimiter = delimiter;
+  return evaluate(expr, record, options);
+}
 
 bool evaluate(const Expr& expr, std::string_view record, const CheckOptions& options) {
-  if (options.format != RecordFormat::csv && options.format != RecordFormat::binary)
-    return test(expr.root, record, options.delimiter);
   if (options.format == RecordFormat::binary && record.size() < options.schema.record_size) return false;
-  return test_formatted(expr.root, record, options);
+  return test(expr.root, record, options);
 }
 
 }  // namespace sluice::expr
