@@ -116,7 +116,7 @@ def csv_value(rng, kind):
                            "", " 42 ", "1e5", "abc", "10.25"])
     if kind == "text":
         r = rng.random()
-        if r < 0.01:  # longer than a kernel window: spans windows, newlines inside
+        if r < 0.005:  # longer than a kernel window: spans windows, newlines inside
             return "line " + "".join(rng.choice("ab,\"\n c") for _ in range(rng.randint(70000, 140000)))
         if r < 0.1:
             return "line one\nline two, \"three\"\r\nend"
