@@ -283,6 +283,12 @@ class SockmapBackend final : public Backend {
     return false;
   }
 
+  bool aborted() const {
+    std::lock_guard lock(mutex_);
+    return abort_;
+  }
+
+  // Takes mutex_: never call it with the lock held.
   void finish_sending(int error, std::string message = {}) {
     {
       std::lock_guard lock(mutex_);
@@ -368,10 +374,7 @@ class SockmapBackend final : public Backend {
         add_sent(static_cast<std::uint64_t>(into_pipe));
         if (static_cast<unsigned>(into_pipe) < lens[i]) break;
       }
-      {
-        std::lock_guard lock(mutex_);
-        if (abort_) return finish_sending(0);
-      }
+      if (aborted()) return finish_sending(0);
       if (shrank) break;  // the file shrank under us
     }
     finish_sending(0);
@@ -426,11 +429,9 @@ class SockmapBackend final : public Backend {
       }
       if (n == 0) break;  // the file shrank under us: send what there was
       if (errno == EINTR || errno == EAGAIN) continue;
-      {
-        std::lock_guard lock(mutex_);
-        if (abort_) return finish_sending(0);
-      }
-      return finish_sending(errno == EACCES ? EACCES : errno);
+      int error = errno;
+      if (aborted()) return finish_sending(0);
+      return finish_sending(error);
     }
     finish_sending(0);
   }
