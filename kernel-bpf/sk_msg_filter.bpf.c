@@ -22,6 +22,7 @@
 #include "sluice_host.bpf.h"
 #include "sk_msg_filter.h"
 #include SLUICE_FILTER_SOURCE
+#include "aggregate.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKMAP);
@@ -104,6 +105,8 @@ static __always_inline void sluice_keep_record(struct sluice_window *w, struct s
 {
 	__u32 len = stop - start;
 
+	if (sluice_aggregated(w, start, stop))
+		return; /* aggregated in the kernel: nothing to deliver */
 	if (st->kept != start) {
 		if (st->first_gap > st->kept)
 			st->first_gap = st->kept;
@@ -176,7 +179,7 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 	s->bytes_in += window;
 	if (window == 0)
 		goto pass_whole;
-	if (sluice_params.hdr.constant == SLUICE_VERDICT_KEEP_ALL) {
+	if (sluice_params.hdr.constant == SLUICE_VERDICT_KEEP_ALL && !sluice_aggregate.enabled) {
 		/* nothing to judge: the bare transport (what calibration measures) */
 		s->bytes_kept += window;
 		limit = window < size ? window : 0;
