@@ -77,5 +77,40 @@ for sig in INT TERM; do
                  || fail "SIG$sig: left behind: $left"
 done
 
+# An aggregating scan (partials in per-CPU kernel maps, nothing printed until the end) killed
+# with SIGINT mid-scan: its aggregate maps go with it too.
+env --default-signal=INT "$SLUICE" scan -b sockmap --filter keep-all --group-by '$2' --sum '$3' --max '$4' \
+  "$WORK/big.csv" >/dev/null 2>&1 &
+pid=$!
+held="" aggregating=0
+for _ in $(seq 1 400); do  # until it has loaded and attached (a few ms apart)
+  held=$(held_objects "$pid")
+  if grep -q '^prog:' <<<"$held"; then
+    for o in $held; do
+      if [[ $o == map:* ]] && bpftool map show id "${o#map:}" 2>/dev/null | grep -q 'name agg_groups'; then
+        aggregating=1
+        break 2
+      fi
+    done
+  fi
+  sleep 0.005
+done
+kill -s INT "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+rc=$?
+if (( rc == 130 && aggregating == 1 )); then
+  pass "aggregating scan killed by SIGINT mid-scan (it held $(wc -l <<<"$held") BPF objects, agg_groups among them)"
+else
+  fail "aggregating scan: exit $rc (130: SIGINT) with objects '$held' (too fast to interrupt?)"
+fi
+left=""
+for _ in $(seq 1 50); do
+  left=""
+  for o in $held; do object_exists "$o" && left+="$o "; done
+  [[ -z $left ]] && break
+  sleep 0.1
+done
+[[ -z $left ]] && pass "aggregating scan: no BPF program or map left behind" || fail "aggregating scan: left behind: $left"
+
 echo "sockmap_process_test: $failures failure(s)"
 [[ $failures -eq 0 ]]
