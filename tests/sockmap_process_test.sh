@@ -5,17 +5,7 @@
 set -u
 SLUICE=$1
 GEN=$2
-WORK=$(mktemp -d "$PWD/sluice-sockmap-proc.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-export LC_ALL=C
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-
-if ! "$SLUICE" probe --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if any(c["name"]=="path.sockmap" and c["available"] for c in d["capabilities"]) else 1)'; then
-  if [[ ${SLUICE_REQUIRE_KERNEL:-0} == 1 ]]; then echo "FAIL the sockmap path is not available here"; exit 1; fi
-  echo "skipped: the sockmap path is not available here"; exit 0
-fi
+source "$(dirname "$0")/sockmap_support.sh" sockmap-proc
 
 # The BPF programs and maps a process holds, from its fds: "prog:<id>" and "map:<id>" lines.
 held_objects() {

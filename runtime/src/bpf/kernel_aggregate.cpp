@@ -1,9 +1,9 @@
 #include "bpf/kernel_aggregate.hpp"
+#include "bpf/per_cpu_counters.hpp"
 
 #include <sluice/error.hpp>
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <string>
@@ -14,19 +14,11 @@ namespace {
 
 constexpr std::uint32_t kMaxFieldNumber = 65535;  // what the CLI accepts; the kernel loops that far
 
-std::size_t possible_cpus() {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) throw system_error("counting the possible CPUs", -cpus);
-  return static_cast<std::size_t>(cpus);
-}
-
-// A per-CPU map value of every CPU (the kernel rounds each to 8 bytes; these are multiples).
-template <class T>
-std::vector<T> per_cpu_values(int map_fd, const void* key, const char* what) {
-  static_assert(sizeof(T) % 8 == 0);
-  std::vector<T> values(possible_cpus());
-  if (bpf_map_lookup_elem(map_fd, key, values.data()) != 0) throw system_error(std::string("reading ") + what, errno);
-  return values;
+// One key's per-CPU partials; throws with `what` when the map cannot be read.
+std::vector<sluice_agg_partial> partials_of(int map_fd, const void* key, const char* what) {
+  std::optional<std::vector<sluice_agg_partial>> values = bpf::per_cpu_values<sluice_agg_partial>(map_fd, key);
+  if (!values) throw system_error(std::string("reading ") + what, errno);
+  return std::move(*values);
 }
 
 Decimal scaled(std::int64_t v) { return normalized(Decimal{v, SLUICE_AGG_SCALE}); }
@@ -71,8 +63,7 @@ Aggregator read_kernel_aggregates(const LoadedFilterObject& object, const Aggreg
   Aggregator out(columns);
   if (!spec.group_field) {
     std::uint32_t zero = 0;
-    out.merge("", to_group(per_cpu_values<sluice_agg_partial>(object.map_fd("agg_total"), &zero,
-                                                              "the kernel's aggregate"),
+    out.merge("", to_group(partials_of(object.map_fd("agg_total"), &zero, "the kernel's aggregate"),
                            columns));
     return out;
   }
@@ -82,7 +73,7 @@ Aggregator read_kernel_aggregates(const LoadedFilterObject& object, const Aggreg
   while (bpf_map_get_next_key(fd, previous, &next) == 0) {
     if (next.len > SLUICE_AGG_KEY_MAX) throw Error("internal: a kernel group key of " + std::to_string(next.len) + " bytes");
     out.merge(std::string_view(reinterpret_cast<const char*>(next.bytes), next.len),
-              to_group(per_cpu_values<sluice_agg_partial>(fd, &next, "the kernel's group aggregates"), columns));
+              to_group(partials_of(fd, &next, "the kernel's group aggregates"), columns));
     key = next;
     previous = &key;
   }
@@ -91,17 +82,9 @@ Aggregator read_kernel_aggregates(const LoadedFilterObject& object, const Aggreg
 }
 
 sluice_agg_stats read_kernel_aggregate_stats(const LoadedFilterObject& object) {
-  std::uint32_t zero = 0;
-  sluice_agg_stats total{};
-  for (const sluice_agg_stats& s :
-       per_cpu_values<sluice_agg_stats>(object.map_fd("agg_stats"), &zero, "the kernel's aggregate counters")) {
-    total.aggregated += s.aggregated;
-    total.inexact += s.inexact;
-    total.overflow += s.overflow;
-    total.long_key += s.long_key;
-    total.map_full += s.map_full;
-  }
-  return total;
+  std::optional<sluice_agg_stats> total = bpf::sum_per_cpu_counters<sluice_agg_stats>(object.map_fd("agg_stats"));
+  if (!total) throw system_error("reading the kernel's aggregate counters", errno);
+  return *total;
 }
 
 }  // namespace sluice
