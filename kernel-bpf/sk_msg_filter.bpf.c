@@ -22,6 +22,7 @@
 #include "sluice_host.bpf.h"
 #include "sk_msg_filter.h"
 #include SLUICE_FILTER_SOURCE
+#include "aggregate.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKMAP);
@@ -93,6 +94,8 @@ static __always_inline void sluice_keep_bytes(struct sluice_window *w, struct sl
 static __always_inline void sluice_keep_record(struct sluice_window *w, struct sluice_window_state *st,
 					       __u32 start, __u32 stop)
 {
+	if (sluice_aggregated(w, start, stop))
+		return; /* aggregated in the kernel: nothing to deliver */
 	sluice_keep_bytes(w, st, start, stop);
 	st->kept_records++;
 	st->kept_record_bytes += stop - start;
@@ -233,6 +236,10 @@ static __always_inline __u32 sluice_frame_fixed(struct sluice_window *w, struct 
 	}
 	first = (__u32)((size - ss->offset % size) % size);
 	ss->offset += len;
+	/* Records aggregated here are not delivered, and a window that delivers nothing makes
+	 * recv() fail with EFAULT: the first record passes for user space to judge. */
+	if (first == 0 && sluice_aggregate.enabled)
+		first = size;
 	if (first >= len) {
 		st->kept = len;
 		return len;
@@ -306,7 +313,7 @@ int sluice_sk_msg(struct sk_msg_md *msg)
 	s->bytes_in += window;
 	if (window == 0)
 		goto pass_whole;
-	if (sluice_params.hdr.constant == SLUICE_VERDICT_KEEP_ALL) {
+	if (sluice_params.hdr.constant == SLUICE_VERDICT_KEEP_ALL && !sluice_aggregate.enabled) {
 		/* nothing to judge: the bare transport (what calibration measures) */
 		sluice_stream_skipped(ss, window);
 		s->bytes_kept += window;

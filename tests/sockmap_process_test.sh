@@ -5,17 +5,7 @@
 set -u
 SLUICE=$1
 GEN=$2
-WORK=$(mktemp -d "$PWD/sluice-sockmap-proc.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-export LC_ALL=C
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-
-if ! "$SLUICE" probe --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if any(c["name"]=="path.sockmap" and c["available"] for c in d["capabilities"]) else 1)'; then
-  if [[ ${SLUICE_REQUIRE_KERNEL:-0} == 1 ]]; then echo "FAIL the sockmap path is not available here"; exit 1; fi
-  echo "skipped: the sockmap path is not available here"; exit 0
-fi
+source "$(dirname "$0")/sockmap_support.sh" sockmap-proc
 
 # The BPF programs and maps a process holds, from its fds: "prog:<id>" and "map:<id>" lines.
 held_objects() {
@@ -76,6 +66,41 @@ for sig in INT TERM; do
   [[ -z $left ]] && pass "SIG$sig: no BPF program or map of the scan left behind" \
                  || fail "SIG$sig: left behind: $left"
 done
+
+# An aggregating scan (partials in per-CPU kernel maps, nothing printed until the end) killed
+# with SIGINT mid-scan: its aggregate maps go with it too.
+env --default-signal=INT "$SLUICE" scan -b sockmap --filter keep-all --group-by '$2' --sum '$3' --max '$4' \
+  "$WORK/big.csv" >/dev/null 2>&1 &
+pid=$!
+held="" aggregating=0
+for _ in $(seq 1 400); do  # until it has loaded and attached (a few ms apart)
+  held=$(held_objects "$pid")
+  if grep -q '^prog:' <<<"$held"; then
+    for o in $held; do
+      if [[ $o == map:* ]] && bpftool map show id "${o#map:}" 2>/dev/null | grep -q 'name agg_groups'; then
+        aggregating=1
+        break 2
+      fi
+    done
+  fi
+  sleep 0.005
+done
+kill -s INT "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+rc=$?
+if (( rc == 130 && aggregating == 1 )); then
+  pass "aggregating scan killed by SIGINT mid-scan (it held $(wc -l <<<"$held") BPF objects, agg_groups among them)"
+else
+  fail "aggregating scan: exit $rc (130: SIGINT) with objects '$held' (too fast to interrupt?)"
+fi
+left=""
+for _ in $(seq 1 50); do
+  left=""
+  for o in $held; do object_exists "$o" && left+="$o "; done
+  [[ -z $left ]] && break
+  sleep 0.1
+done
+[[ -z $left ]] && pass "aggregating scan: no BPF program or map left behind" || fail "aggregating scan: left behind: $left"
 
 echo "sockmap_process_test: $failures failure(s)"
 [[ $failures -eq 0 ]]

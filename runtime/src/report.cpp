@@ -80,7 +80,14 @@ std::string stats_to_json(const ScanStats& s) {
                 s.system_cpu_seconds, gb_per_second(s), static_cast<unsigned long long>(s.kernel_filter_bytes),
                 static_cast<unsigned long long>(s.windows), static_cast<unsigned long long>(s.boundary_bytes),
                 static_cast<unsigned long long>(s.bpf_run_count), static_cast<unsigned long long>(s.bpf_run_time_ns));
-  return buf;
+  std::string json = buf;
+  if (!s.aggregation.empty()) {
+    json.pop_back();  // the closing brace
+    json += ",\"aggregation\":" + json_quote(s.aggregation) +
+            ",\"kernel_aggregated_records\":" + std::to_string(s.kernel_aggregated_records) +
+            ",\"kernel_aggregate_fallbacks\":" + std::to_string(s.kernel_aggregate_fallbacks) + "}";
+  }
+  return json;
 }
 
 std::string stats_to_text(const ScanStats& s) {
@@ -112,6 +119,15 @@ std::string stats_to_text(const ScanStats& s) {
       std::snprintf(buf, sizeof buf, "BPF runs / run time            %llu / %.6f s (%.0f ns per run)\n",
                     static_cast<unsigned long long>(s.bpf_run_count), s.bpf_run_time_ns / 1e9,
                     static_cast<double>(s.bpf_run_time_ns) / s.bpf_run_count);
+      text += buf;
+    }
+  }
+  if (!s.aggregation.empty()) {
+    text += "aggregates computed in         " + s.aggregation + "\n";
+    if (s.aggregation != "user space") {
+      std::snprintf(buf, sizeof buf, "records aggregated in kernel   %llu (%llu more delivered: not exact there)\n",
+                    static_cast<unsigned long long>(s.kernel_aggregated_records),
+                    static_cast<unsigned long long>(s.kernel_aggregate_fallbacks));
       text += buf;
     }
   }

@@ -52,6 +52,10 @@ ScanStats& ScanStats::operator+=(const ScanStats& o) {
   kernel_filter_bytes += o.kernel_filter_bytes;
   windows += o.windows;
   boundary_bytes += o.boundary_bytes;
+  if (aggregation.empty()) aggregation = o.aggregation;
+  else if (!o.aggregation.empty() && o.aggregation != aggregation) aggregation = "mixed";
+  kernel_aggregated_records += o.kernel_aggregated_records;
+  kernel_aggregate_fallbacks += o.kernel_aggregate_fallbacks;
   bpf_run_count += o.bpf_run_count;
   bpf_run_time_ns += o.bpf_run_time_ns;
   user_cpu_seconds += o.user_cpu_seconds;
@@ -66,7 +70,10 @@ namespace {
 class UserSpaceBackend final : public Backend {
  public:
   UserSpaceBackend(BackendKind kind, const std::string& path, const Filter& filter, const ScanOptions& options)
-      : kind_(kind), count_input_records_(options.count_input_records), matcher_(filter, options.count_input_records) {
+      : kind_(kind),
+        count_input_records_(options.count_input_records),
+        aggregating_(options.aggregate.has_value()),
+        matcher_(filter, options.count_input_records) {
     switch (kind) {
       case BackendKind::read: source_ = make_read_source(path, options); break;
       case BackendKind::uring: source_ = make_uring_source(path, options); break;
@@ -101,6 +108,7 @@ class UserSpaceBackend final : public Backend {
     s.records_in = matcher_.records_in();
     s.records_in_counted = count_input_records_;
     s.records_out = matcher_.records_out();
+    if (aggregating_) s.aggregation = "user space";
     usage_.fill(s);
     return s;
   }
@@ -108,6 +116,7 @@ class UserSpaceBackend final : public Backend {
  private:
   BackendKind kind_;
   bool count_input_records_;
+  bool aggregating_;
   ResourceClock usage_;
   RecordMatcher matcher_;
   std::unique_ptr<ChunkSource> source_;
@@ -139,5 +148,6 @@ Scanner& Scanner::operator=(Scanner&&) noexcept = default;
 
 bool Scanner::next(RecordBatch& batch) { return backend_->next(batch); }
 ScanStats Scanner::stats() const { return backend_->stats(); }
+const Aggregator* Scanner::kernel_aggregates() const { return backend_->kernel_aggregates(); }
 
 }  // namespace sluice

@@ -10,6 +10,7 @@
 #include <sluice/bpf_program.hpp>
 #include <sluice/error.hpp>
 
+#include "bpf/kernel_aggregate.hpp"
 #include "bpf/sk_msg_attach.hpp"
 #include "chunk_source.hpp"
 #include "record_matcher.hpp"
@@ -96,14 +97,21 @@ std::vector<char> sample_of(const OpenedFile& file) {
   return sample;
 }
 
+// The host's settings: input record counting, and the aggregates when the kernel does them.
+std::vector<HostSetting> host_settings(const ScanOptions& options, const std::optional<HostSetting>& aggregate) {
+  std::vector<HostSetting> settings{{"sluice_count_records", options.count_input_records ? 1u : 0u}};
+  if (aggregate) settings.push_back(*aggregate);
+  return settings;
+}
+
 class SockmapBackend final : public Backend {
  public:
   SockmapBackend(const std::string& path, const Filter& filter, const ScanOptions& options)
       : options_(options),
         file_(open_regular_file(path, 0)),
         path_(path),
-        object_("sk_msg_filter", filter.tuned_for(sample_of(file_)),
-                {{"sluice_count_records", options.count_input_records ? 1u : 0u}}),
+        kernel_aggregate_(options.aggregate ? kernel_aggregate_setting(*options.aggregate, filter.framing()) : std::nullopt),
+        object_("sk_msg_filter", filter.tuned_for(sample_of(file_)), host_settings(options, kernel_aggregate_)),
         stats_fd_(object_.map_fd("stats")),
         matcher_(filter, false),
         buffer_(kReceiveBuffer) {
@@ -161,6 +169,7 @@ class SockmapBackend final : public Backend {
         std::uint64_t received = received_bytes();
         if (received == k.bytes_kept) {
           matcher_.finish(batch.records);
+          if (aggregating_in_kernel()) kernel_partials_ = read_kernel_aggregates(object_, *options_.aggregate);
           done_ = true;
           break;
         }
@@ -235,6 +244,15 @@ class SockmapBackend final : public Backend {
     s.windows = k.runs;
     s.boundary_bytes = k.boundary_bytes;
     s.records_out = matcher_.records_out();
+    if (aggregating_in_kernel()) {
+      sluice_agg_stats a = read_kernel_aggregate_stats(object_);
+      s.aggregation = "kernel";
+      s.kernel_aggregated_records = a.aggregated;
+      s.kernel_aggregate_fallbacks = a.inexact + a.overflow + a.long_key + a.map_full;
+      s.records_out += a.aggregated;  // kept, counted where they were aggregated
+    } else if (options_.aggregate) {
+      s.aggregation = "user space";
+    }
     if (options_.count_input_records) {
       s.records_in = k.newlines + (file_.size > 0 && last_byte_ != '\n' ? 1 : 0);
       s.records_in_counted = true;
@@ -251,7 +269,13 @@ class SockmapBackend final : public Backend {
     return s;
   }
 
+  const Aggregator* kernel_aggregates() const override {
+    return kernel_partials_ ? &*kernel_partials_ : nullptr;
+  }
+
  private:
+  bool aggregating_in_kernel() const { return kernel_aggregate_.has_value(); }
+
   bool sender_finished() {
     std::lock_guard lock(mutex_);
     if (!send_error_message_.empty()) throw Error(send_error_message_);
@@ -283,6 +307,12 @@ class SockmapBackend final : public Backend {
     return false;
   }
 
+  bool aborted() const {
+    std::lock_guard lock(mutex_);
+    return abort_;
+  }
+
+  // Takes mutex_: never call it with the lock held.
   void finish_sending(int error, std::string message = {}) {
     {
       std::lock_guard lock(mutex_);
@@ -368,10 +398,7 @@ class SockmapBackend final : public Backend {
         add_sent(static_cast<std::uint64_t>(into_pipe));
         if (static_cast<unsigned>(into_pipe) < lens[i]) break;
       }
-      {
-        std::lock_guard lock(mutex_);
-        if (abort_) return finish_sending(0);
-      }
+      if (aborted()) return finish_sending(0);
       if (shrank) break;  // the file shrank under us
     }
     finish_sending(0);
@@ -426,11 +453,9 @@ class SockmapBackend final : public Backend {
       }
       if (n == 0) break;  // the file shrank under us: send what there was
       if (errno == EINTR || errno == EAGAIN) continue;
-      {
-        std::lock_guard lock(mutex_);
-        if (abort_) return finish_sending(0);
-      }
-      return finish_sending(errno == EACCES ? EACCES : errno);
+      int error = errno;
+      if (aborted()) return finish_sending(0);
+      return finish_sending(error);
     }
     finish_sending(0);
   }
@@ -444,6 +469,7 @@ class SockmapBackend final : public Backend {
   OpenedFile file_;
   std::string path_;
   ResourceClock usage_;
+  std::optional<HostSetting> kernel_aggregate_;  // set when the kernel aggregates
   LoadedFilterObject object_;
   int stats_fd_;
   UniqueFd bpf_stats_;
@@ -455,6 +481,7 @@ class SockmapBackend final : public Backend {
   std::vector<char> buffer_;
   std::unique_ptr<UringRing> recv_ring_;  // the uring driver receives with io_uring too
   char last_byte_ = '\n';
+  std::optional<Aggregator> kernel_partials_;  // read when the scan is complete
 
   mutable std::mutex mutex_;
   std::condition_variable progress_;

@@ -3,10 +3,10 @@
 // aggregates").
 #pragma once
 
+#include <sluice/aggregate.hpp>
 #include <sluice/format.hpp>
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,47 +26,36 @@ std::vector<FieldRef> parse_field_list(const std::string& text, const std::vecto
 // empty); CSV values are quoted again where RFC 4180 needs it.
 std::string project(std::string_view record, const RecordLayout& layout, const std::vector<FieldRef>& fields);
 
-// An exact decimal: value = digits * 10^-scale, as a signed 128-bit integer (38 digits).
-struct Decimal {
-  __int128 units = 0;
-  std::uint32_t scale = 0;
-};
-// Parses a field by the numeric rules of docs/filters.md; nullopt if it is not a number or
-// does not fit 38 digits.
-std::optional<Decimal> parse_decimal(std::string_view text);
-std::string to_string(const Decimal& d);
-int compare(const Decimal& a, const Decimal& b);
-
-class Aggregator {
+// The aggregates of a scan (--count via --group-by, --sum/--min/--max/--avg): the fields
+// named on the command line, cut out of each kept record and added to libsluice's exact
+// Aggregator (sluice/aggregate.hpp), printed as a table.
+class AggregateReport {
  public:
   enum class Op { sum, min, max, avg };
   struct Column {
     Op op;
     FieldRef field;
   };
-  static constexpr std::size_t kMaxGroups = 100000;
 
-  Aggregator(std::vector<Column> columns, std::optional<FieldRef> group_by, RecordLayout layout);
-  void add(std::string_view record);  // throws UsageError past kMaxGroups groups or on overflow
+  AggregateReport(std::vector<Column> columns, std::optional<FieldRef> group_by, RecordLayout layout);
+  void add(std::string_view record);  // throws UsageError past the group bound or on overflow
+  // Partials computed elsewhere (the kernel) for the same columns.
+  void merge(const Aggregator& partials) { aggregator_.merge(partials); }
+  // What a backend needs to aggregate in the kernel (ScanOptions::aggregate); nullopt when the
+  // kernel cannot cut these fields (formats other than lines and TSV).
+  std::optional<AggregateSpec> kernel_spec() const;
   // A header line (group, count, op(field)...) and one line per group (sorted bytewise),
   // fields joined by the delimiter.
   std::string table() const;
 
  private:
-  struct Cell {
-    std::uint64_t numbers = 0;  // fields that were numbers
-    Decimal sum;
-    std::optional<Decimal> min, max;
-  };
-  struct Group {
-    std::uint64_t count = 0;
-    std::vector<Cell> cells;
-  };
   std::vector<Column> columns_;
   std::optional<FieldRef> group_by_;
   RecordLayout layout_;
   char delim_;
-  std::map<std::string, Group> groups_;
+  Aggregator aggregator_;
+  std::vector<std::optional<std::string>> texts_;         // the fields' values, reused per record
+  std::vector<std::optional<std::string_view>> values_;  // views of texts_
 };
 
 }  // namespace sluice::cli

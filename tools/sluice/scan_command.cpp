@@ -90,7 +90,7 @@ struct ScanRequest {
   char delimiter = ',';
   RecordLayout layout;      // --format, --schema (layout.delimiter: the delimiter)
   std::string select;                                           // --select LIST
-  std::vector<std::pair<Aggregator::Op, std::string>> aggregates;  // --sum F, --min F, ...
+  std::vector<std::pair<AggregateReport::Op, std::string>> aggregates;  // --sum F, --min F, ...
   std::string group_by;                                         // --group-by F
   std::optional<RemoteOptions> remote;  // --remote: PATHs are files of a `sluice serve`
 };
@@ -229,8 +229,8 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   req.json = vm["json"].as<bool>();
   req.options.count_input_records = req.stats && !vm["no-record-count"].as<bool>();
   if (vm.count("select")) req.select = vm["select"].as<std::string>();
-  for (auto [name, op] : {std::pair{"sum", Aggregator::Op::sum}, std::pair{"min", Aggregator::Op::min},
-                          std::pair{"max", Aggregator::Op::max}, std::pair{"avg", Aggregator::Op::avg}})
+  for (auto [name, op] : {std::pair{"sum", AggregateReport::Op::sum}, std::pair{"min", AggregateReport::Op::min},
+                          std::pair{"max", AggregateReport::Op::max}, std::pair{"avg", AggregateReport::Op::avg}})
     if (vm.count(name))
       for (const std::string& f : vm[name].as<std::vector<std::string>>()) req.aggregates.emplace_back(op, f);
   if (vm.count("group-by")) req.group_by = vm["group-by"].as<std::string>();
@@ -358,7 +358,7 @@ int scan_command(const std::vector<std::string>& args) {
   }
   // Projection and aggregates: fields by number, or by name with a header line.
   std::optional<std::vector<FieldRef>> projection;
-  std::optional<Aggregator> aggregator;
+  std::optional<AggregateReport> aggregator;
   try {
     std::vector<std::string> names;
     if (use_header && (!req.select.empty() || !req.aggregates.empty() || !req.group_by.empty()))
@@ -368,12 +368,16 @@ int scan_command(const std::vector<std::string>& args) {
       for (const SchemaField& f : req.layout.schema.fields) names.push_back(f.name);
     if (!req.select.empty()) projection = parse_field_list(req.select, names);
     if (!req.aggregates.empty() || !req.group_by.empty()) {
-      std::vector<Aggregator::Column> columns;
+      std::vector<AggregateReport::Column> columns;
       for (const auto& [op, f] : req.aggregates) columns.push_back({op, parse_field_ref(f, names)});
       std::optional<FieldRef> group;
       if (!req.group_by.empty()) group = parse_field_ref(req.group_by, names);
       aggregator.emplace(std::move(columns), group, req.layout);
     }
+    // Aggregates and counts run in the kernel where the backend can (sockmap): the records
+    // aggregated there are not delivered, and their partials are merged below.
+    if (aggregator) req.options.aggregate = aggregator->kernel_spec();
+    else if (req.count) req.options.aggregate = AggregateSpec{req.delimiter, std::nullopt, {}};  // any framing
   } catch (const Error& e) {
     std::cerr << "sluice scan: " << e.what() << "\n";
     return kExitError;
@@ -420,6 +424,10 @@ int scan_command(const std::vector<std::string>& args) {
           if (!raw) out.append("\n");
         }
       }
+      if (const Aggregator* in_kernel = local ? local->kernel_aggregates() : nullptr) {
+        matches += in_kernel->records();
+        if (aggregator) aggregator->merge(*in_kernel);
+      }
       ScanStats stats = remote ? remote->stats() : local->stats();
       any_match |= matches > 0;
       if (req.count && !req.json) out.append(prefix + std::to_string(matches) + "\n");
@@ -437,7 +445,8 @@ int scan_command(const std::vector<std::string>& args) {
     }
   }
   try {
-    if (aggregator) out.append(aggregator->table());
+    // After an error the aggregates are incomplete: print none rather than wrong ones.
+    if (aggregator && !any_error) out.append(aggregator->table());
     if (req.json) {
       std::string report = "{\"files\":[" + json_files + "],\"total\":" + stats_to_json(total) + "}\n";
       // Counts go to stdout; beside printed records, the report goes to stderr.

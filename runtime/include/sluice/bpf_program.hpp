@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 struct bpf_object;
@@ -39,10 +40,23 @@ struct LoadInfo {
   double load_seconds = 0;                  // open + verify + JIT
 };
 
-// A host program's own load-time constants (`const volatile __u32` in .rodata), by name.
+// A host program's own load-time constant (`const volatile` in .rodata), by name: a __u32,
+// or a struct shared with the host through a header (HostSetting::of).
 struct HostSetting {
+  HostSetting(std::string setting_name, std::uint32_t value) : HostSetting(std::move(setting_name), &value, sizeof value) {}
+  template <class T>
+    requires std::is_trivially_copyable_v<T>
+  static HostSetting of(std::string setting_name, const T& value) {
+    return HostSetting(std::move(setting_name), &value, sizeof value);
+  }
+
   std::string name;
-  std::uint32_t value;
+  std::vector<std::byte> bytes;  // the variable's whole value; its size must match
+
+ private:
+  HostSetting(std::string setting_name, const void* value, std::size_t size)
+      : name(std::move(setting_name)),
+        bytes(static_cast<const std::byte*>(value), static_cast<const std::byte*>(value) + size) {}
 };
 
 // A loaded skeleton of host `host` built with `filter`'s source, parameters written into

@@ -20,12 +20,14 @@
 //    whose message names the file and the reason.
 #pragma once
 
+#include <sluice/aggregate.hpp>
 #include <sluice/filter.hpp>
 #include <sluice/stats.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +62,12 @@ struct ScanOptions {
   bool count_input_records = true;                  // fill ScanStats::records_in
   SockmapDriver driver = SockmapDriver::sendfile;   // sockmap: how data enters the kernel
   bool collect_bpf_stats = false;                   // kernel backends: BPF run count/time
+  // Aggregates the caller computes over the kept records. A backend that can aggregate in
+  // the kernel (sockmap) then aggregates what it can there and does NOT return those
+  // records from next(): the caller aggregates the records it gets and merges
+  // Scanner::kernel_aggregates() at the end (docs/library.md, "Aggregates"). Other
+  // backends return every kept record.
+  std::optional<AggregateSpec> aggregate;
 };
 
 // What BackendKind::automatic resolves to for this filter and these options.
@@ -76,6 +84,9 @@ class Backend {
   // Replaces batch.records with the next matching records; false when the scan is done.
   virtual bool next(RecordBatch& batch) = 0;
   virtual ScanStats stats() const = 0;
+  // Partials aggregated in the kernel (ScanOptions::aggregate), complete once next() has
+  // returned false; nullptr when nothing was aggregated there.
+  virtual const Aggregator* kernel_aggregates() const { return nullptr; }
 };
 
 class Scanner {
@@ -88,6 +99,9 @@ class Scanner {
   bool next(RecordBatch& batch);
   // Counters so far; wall time and CPU cover construction to the last next().
   ScanStats stats() const;
+  // With ScanOptions::aggregate: the partials of the records the kernel aggregated instead
+  // of returning them (merge them into yours after the last next()); nullptr if none.
+  const Aggregator* kernel_aggregates() const;
 
  private:
   std::unique_ptr<Backend> backend_;

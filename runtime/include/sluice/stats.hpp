@@ -24,6 +24,14 @@ struct ScanStats {
   std::uint64_t bpf_run_count = 0;        // BPF run statistics (kernel.bpf_stats_enabled)
   std::uint64_t bpf_run_time_ns = 0;
 
+  // Aggregates (ScanOptions::aggregate): where they were computed. "kernel": partials in BPF
+  // maps, what the kernel could not aggregate exactly in user space; "user space": all of
+  // them there; "mixed" over files that differ; empty without aggregates.
+  std::string aggregation;
+  std::uint64_t kernel_aggregated_records = 0;   // kept records aggregated in the kernel, never delivered
+  std::uint64_t kernel_aggregate_fallbacks = 0;  // kept records the kernel delivered instead (inexact
+                                                 // value, sum overflow, long key, full group map)
+
   // Adds another file's scan of the same run (several FILE arguments).
   ScanStats& operator+=(const ScanStats& other);
 };

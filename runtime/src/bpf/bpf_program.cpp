@@ -126,12 +126,14 @@ std::span<std::byte> global_variable(bpf_object* obj, std::string_view section, 
   return {};
 }
 
-// Writes a `const volatile __u32` of the host's .rodata, found by name through BTF.
-void set_rodata_u32(bpf_object* obj, const HostSetting& setting) {
+// Writes a `const volatile` variable of the host's .rodata, found by name through BTF.
+void set_rodata(bpf_object* obj, const HostSetting& setting) {
   std::span<std::byte> var = global_variable(obj, ".rodata", setting.name);
   if (var.empty()) throw Error("host has no setting named " + setting.name);
-  if (var.size() != sizeof(std::uint32_t)) throw Error("host setting " + setting.name + " is not 32 bits");
-  std::memcpy(var.data(), &setting.value, sizeof(std::uint32_t));
+  if (var.size() != setting.bytes.size())
+    throw Error("host setting " + setting.name + " is " + std::to_string(var.size()) + " bytes, not " +
+                std::to_string(setting.bytes.size()));
+  std::memcpy(var.data(), setting.bytes.data(), var.size());
 }
 
 void scratch_per_cpu(bpf_object* obj) {
@@ -158,7 +160,7 @@ int open_and_load_file(const std::string& path, const Filter& filter, const std:
                   "parameter block " + std::to_string(filter.params().size()));
     std::memcpy(var.data(), filter.params().data(), var.size());
   }
-  for (const HostSetting& setting : settings) set_rodata_u32(obj, setting);
+  for (const HostSetting& setting : settings) set_rodata(obj, setting);
   scratch_per_cpu(obj);
   return bpf_object__load(obj);
 }
@@ -191,7 +193,7 @@ int open_and_load(const bpf::SkeletonOps& ops, const Filter& filter, const std::
     throw Error("internal: parameter block of '" + filter.name() + "' has the wrong size");
   std::memcpy(ops.params(skel), filter.params().data(), ops.params_size);
   std::memcpy(ops.params_mem(skel), filter.params().data(), ops.params_size);
-  for (const HostSetting& setting : settings) set_rodata_u32(ops.object(skel), setting);
+  for (const HostSetting& setting : settings) set_rodata(ops.object(skel), setting);
   scratch_per_cpu(ops.object(skel));
   return ops.load(skel);
 }

@@ -1,5 +1,5 @@
-// Sums a per-CPU array map's element 0 over the CPUs, for counter structs the BPF side
-// increments without atomics (one copy per CPU).
+// Reading per-CPU maps: one element's copy on every CPU, and a per-CPU array's element 0
+// summed over the CPUs, for counter structs the BPF side increments without atomics.
 #pragma once
 
 #include <bpf/bpf.h>
@@ -12,6 +12,17 @@
 #include <vector>
 
 namespace sluice::bpf {
+
+// The element under `key` of a per-CPU map, one copy per possible CPU (the kernel pads each
+// copy to 8 bytes: T must be a multiple of that). nullopt when the map cannot be read.
+template <class T>
+std::optional<std::vector<T>> per_cpu_values(int map_fd, const void* key) {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) % sizeof(std::uint64_t) == 0);
+  int cpus = libbpf_num_possible_cpus();
+  std::vector<T> values(static_cast<std::size_t>(cpus > 0 ? cpus : 1));
+  if (bpf_map_lookup_elem(map_fd, key, values.data()) != 0) return std::nullopt;
+  return values;
+}
 
 // Counters: a struct of __u64 fields only (checked by size and alignment). nullopt when the
 // map cannot be read.
