@@ -2,6 +2,7 @@
 // their errors, the user-space reader (sluice/json_value.hpp), the filters' JSON primitives
 // (filters/include/sluice/json.h) natively and as BPF against the reader and the interpreter,
 // and every backend against a reference written with python3's json module.
+#include "json_support.hpp"
 #include "test_support.hpp"
 
 #include <sluice/bpf_program.hpp>
@@ -31,6 +32,7 @@ namespace sluice {
 namespace {
 
 using Kind = json::Value::Kind;
+using test::JsonMaker;
 
 expr::Expr checked(const std::string& text, RecordFormat format = RecordFormat::jsonl) {
   expr::Expr e = expr::parse(text);
@@ -144,85 +146,6 @@ TEST(JsonSemantics, TheDocumentedValueRules) {
   EXPECT_TRUE(keep("endswith(.a, \"\xc3\xa9\")", R"({"a":"caf\u00e9"})"));
   EXPECT_TRUE(keep(".a.b in (2, \"x\")", R"({"a":{"b":"x"}})"));
 }
-
-// ---- random records for the primitives -------------------------------------------------
-
-class JsonMaker {
- public:
-  explicit JsonMaker(std::uint64_t seed) : rng_(seed) {}
-
-  std::string record() {
-    std::string r = blank() + object(1) + blank();
-    if (pick(4) == 0) mutate(r);
-    return r;
-  }
-  std::size_t pick(std::size_t n) { return n ? rng_() % n : 0; }
-
-  static const std::vector<std::string>& keys() {
-    static const std::vector<std::string> k = {"a", "b", "name", "\xc3\xa9", "", "a b", "x"};
-    return k;
-  }
-
- private:
-  std::string blank() {
-    static const std::array<const char*, 6> b = {"", "", "", " ", "\t ", " \r "};
-    return b[pick(b.size())];
-  }
-  std::string string_value() {
-    static const std::array<const char*, 18> frags = {"a",      "b",        "\xc3\xa9", "\\u00e9", "\\ud83d\\ude00",
-                                                      "\\n",    "\\\"",     "x",        "\\u0061", "\xe2\x82\xac",
-                                                      "\\/",    "\\\\",     "needle",   " ",       "\xf0\x9f\x98\x80",
-                                                      "\\u20AC", "\\u0000", "abcdefghijklmnopqrstuvwxyz0123456789"};
-    std::string s = "\"";
-    std::size_t n = pick(8);
-    for (std::size_t i = 0; i < n; ++i) s += frags[pick(frags.size())];
-    return s + "\"";
-  }
-  std::string key() {
-    static const std::array<const char*, 9> k = {"\"a\"", "\"b\"", "\"name\"", "\"\\u0061\"", "\"\xc3\xa9\"",
-                                                 "\"\\u00e9\"", "\"\"", "\"a b\"", "\"x\""};
-    return k[pick(k.size())];
-  }
-  std::string value(unsigned depth) {
-    static const std::array<const char*, 16> nums = {"0",    "-0",   "5",     "5.0",  "-12.5", "1e5", "1E-2", "007",
-                                                     "10.50", "99", "-1",  "0.5", "123456789012345678901", "2", "3", "4"};
-    switch (pick(depth < 4 ? 9 : 7)) {
-      case 0:
-      case 1:
-      case 2: return string_value();
-      case 3:
-      case 4: return nums[pick(nums.size())];
-      case 5: return pick(3) == 0 ? "true" : pick(2) ? "false" : "null";
-      case 6: return "\"\"";
-      case 7: return object(depth + 1);
-      default: {
-        std::string a = "[" + blank();
-        std::size_t n = pick(4);
-        for (std::size_t i = 0; i < n; ++i) a += (i ? "," : "") + blank() + value(depth + 1) + blank();
-        return a + "]";
-      }
-    }
-  }
-  std::string object(unsigned depth) {
-    std::string o = "{";
-    std::size_t n = pick(6);
-    for (std::size_t i = 0; i < n; ++i)
-      o += (i ? "," : "") + blank() + key() + blank() + ":" + blank() + value(depth) + blank();
-    return o + "}";
-  }
-  void mutate(std::string& r) {
-    static const std::string bytes = "\"\\{}[],: u0e\xff\x01-.\xc3\xed\xa0";
-    switch (pick(4)) {
-      case 0: r.resize(pick(r.size() + 1)); break;
-      case 1:
-        if (!r.empty()) r[pick(r.size())] = bytes[pick(bytes.size())];
-        break;
-      case 2: r.insert(pick(r.size() + 1), 1, bytes[pick(bytes.size())]); break;
-      default: r = std::string(pick(70), '[') + r; break;
-    }
-  }
-  std::mt19937_64 rng_;
-};
 
 sluice_needle needle_of(const std::string& s) {
   sluice_needle n{};
