@@ -40,17 +40,6 @@ std::vector<std::string> corpus(const std::string& file, std::size_t count, Rand
   return list;
 }
 
-std::vector<std::string> scan(const std::string& path, const Filter& filter, BackendKind backend) {
-  ScanOptions options;
-  options.backend = backend;
-  Scanner scanner(path, filter, options);
-  RecordBatch batch;
-  std::vector<std::string> out;
-  while (scanner.next(batch))
-    for (std::string_view r : batch.records) out.emplace_back(r);
-  return out;
-}
-
 // Every expression keeps the same records in read, sockmap and the interpreter; returns how
 // many records they kept in all.
 std::size_t expect_backends_agree(const std::vector<std::string>& expressions, const std::vector<std::string>& records,
@@ -59,9 +48,7 @@ std::size_t expect_backends_agree(const std::vector<std::string>& expressions, c
   std::string data;
   for (const std::string& r : records) data += r + "\n";
   std::string path = dir.write("data", data);
-  CompileOptions options;
-  options.cache_dir = (std::filesystem::current_path() / "expr-cache").string();
-  options.bpf_hosts = {"sk_msg_filter"};
+  CompileOptions options = test::compile_options({"sk_msg_filter"});
   // Compile two ahead while this thread scans (a compile runs cc and clang; a cold cache
   // costs ~0.45 CPU-s per expression, a warm one nothing).
   auto compile = [&](std::size_t i) { return compile_where_filter(expressions[i], where, options); };
@@ -81,8 +68,8 @@ std::size_t expect_backends_agree(const std::vector<std::string>& expressions, c
     std::vector<std::string> want;
     for (const std::string& r : records)
       if (expr::evaluate(e, r, where.delimiter)) want.push_back(r);
-    std::vector<std::string> got_read = scan(path, filter, BackendKind::read);
-    std::vector<std::string> got_sockmap = scan(path, filter, BackendKind::sockmap);
+    std::vector<std::string> got_read = test::scan_records(path, filter, BackendKind::read);
+    std::vector<std::string> got_sockmap = test::scan_records(path, filter, BackendKind::sockmap);
     EXPECT_EQ(got_read, want);
     EXPECT_EQ(got_sockmap, want);
     if (got_read != want || got_sockmap != want) break;
@@ -118,7 +105,7 @@ TEST(ExprCorpus, JsonPathsReadSockmapAndInterpreterAgree) {
     size += records.back().size() + 1;
   }
   std::vector<std::string> expressions =
-      corpus("expr_corpus_jsonl.txt", 60, [](std::mt19937_64& r) { return test::random_json_expression(r); });
+      corpus("expr_corpus_jsonl.txt", 40, [](std::mt19937_64& r) { return test::random_json_expression(r); });
   WhereOptions where;
   where.format = RecordFormat::jsonl;
   EXPECT_GT(expect_backends_agree(expressions, records, where), records.size() * 3);

@@ -2,6 +2,7 @@
 // their errors, the user-space reader (sluice/json_value.hpp), the filters' JSON primitives
 // (filters/include/sluice/json.h) natively and as BPF against the reader and the interpreter,
 // and every backend against a reference written with python3's json module.
+#include "expr_support.hpp"
 #include "json_support.hpp"
 #include "test_support.hpp"
 
@@ -190,14 +191,7 @@ TEST(JsonPrimitives, NativeMemberAgreesWithTheLibraryReader) {
   EXPECT_GT(invalid, 3000u);
 }
 
-std::string test_cache() { return (std::filesystem::current_path() / "expr-cache").string(); }
-
-CompileOptions compile_options(std::vector<std::string> hosts = {}) {
-  CompileOptions o;
-  o.cache_dir = test_cache();
-  o.bpf_hosts = std::move(hosts);
-  return o;
-}
+using test::compile_options;
 
 WhereOptions jsonl_where() {
   WhereOptions w;
@@ -275,17 +269,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::vector<std::string> scan(const std::string& path, const Filter& filter, BackendKind backend) {
-  ScanOptions options;
-  options.backend = backend;
-  Scanner scanner(path, filter, options);
-  RecordBatch batch;
-  std::vector<std::string> out;
-  while (scanner.next(batch))
-    for (std::string_view r : batch.records) out.emplace_back(r);
-  return out;
-}
-
 // The first record in one list and not the other (a readable failure on large outputs).
 std::string first_difference(const std::vector<std::string>& got, const std::vector<std::string>& want) {
   std::size_t i = 0;
@@ -332,7 +315,7 @@ TEST(JsonDifferential, EveryBackendKeepsWhatPythonsJsonModuleKeeps) {
     for (std::size_t n; numbers >> n;) want.push_back(records.at(n));
     kept_total += want.size();
     for (BackendKind backend : {BackendKind::read, BackendKind::uring, BackendKind::mmap, BackendKind::sockmap}) {
-      std::vector<std::string> got = scan(path, filter, backend);
+      std::vector<std::string> got = test::scan_records(path, filter, backend);
       ASSERT_TRUE(got == want) << "backend " << static_cast<int>(backend) << ": " << got.size() << " records, "
                                << want.size() << " expected; " << first_difference(got, want);
     }

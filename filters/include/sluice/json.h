@@ -784,12 +784,9 @@ SLUICE_PRIMITIVE int sluice_json_text_find(sluice_buf_t w, sluice_u32 s, sluice_
  * number's or true/false's token text; false for missing, null, objects and arrays. */
 SLUICE_INLINE int sluice_json_has(sluice_buf_t w, sluice_u64 v, const struct sluice_needle *k, sluice_u32 how)
 {
-	sluice_u32 kind = sluice_json_kind(w, v), s = (sluice_u32)(v >> 32), e = (sluice_u32)v, n;
+	sluice_u32 kind = sluice_json_kind(w, v), s = (sluice_u32)(v >> 32), e = (sluice_u32)v;
 
-	if (!k || kind == SLUICE_JSON_K_NONE || kind == SLUICE_JSON_K_CONTAINER)
-		return 0;
-	n = k->len;
-	if (n > SLUICE_NEEDLE_MAX)
+	if (!k || k->len > SLUICE_NEEDLE_MAX || kind == SLUICE_JSON_K_NONE || kind == SLUICE_JSON_K_CONTAINER)
 		return 0;
 	if (kind == SLUICE_JSON_K_STRING) {
 		s++;
@@ -802,14 +799,7 @@ SLUICE_INLINE int sluice_json_has(sluice_buf_t w, sluice_u64 v, const struct slu
 		if (sluice_find_byte(w, s, e, '\\') != SLUICE_NOT_FOUND)
 			return sluice_json_text_find(w, s, e, k, how);
 	}
-	/* raw bytes are the text */
-	if (how == 0)
-		return sluice_find_needle(w, s, e, k, 0) != SLUICE_NOT_FOUND;
-	if (e - s < n)
-		return 0;
-	if (n == 0)
-		return 1;
-	return sluice_needle_at(w, how == 1 ? s : e - n, k, 0);
+	return sluice_has_bytes(w, s, e, k, how); /* raw bytes are the text */
 }
 
 /* is empty: a missing member, null, or "" (an invalid record: false). */

@@ -79,24 +79,15 @@ SLUICE_INLINE int sluice_where_str(sluice_buf_t w, sluice_u64 f, const struct sl
 SLUICE_INLINE int sluice_where_has(sluice_buf_t w, sluice_u64 f, const struct sluice_needle *k,
 				      sluice_u32 how)
 {
-	sluice_u32 s = 0, e = 0, n;
+	if (f == SLUICE_NO_FIELD)
+		return sluice_has_bytes(w, 0, 0, k, how);
+	return sluice_has_bytes(w, (sluice_u32)(f >> 32), (sluice_u32)f, k, how);
+}
 
-	if (!w || !k)
-		return 0;
-	if (f != SLUICE_NO_FIELD) {
-		s = (sluice_u32)(f >> 32);
-		e = (sluice_u32)f;
-	}
-	n = k->len;
-	if (n > SLUICE_NEEDLE_MAX || e < s)
-		return 0;
-	if (how == 0)
-		return sluice_find_needle(w, s, e, k, 0) != SLUICE_NOT_FOUND;
-	if (e - s < n)
-		return 0;
-	if (n == 0)
-		return 1;
-	return sluice_needle_at(w, how == 1 ? s : e - n, k, 0);
+/* A comparison's verdict: false when the value is not comparable (SLUICE_CMP_NAN). */
+SLUICE_INLINE int sluice_where_holds(int c, sluice_u32 op)
+{
+	return c != SLUICE_CMP_NAN && sluice_op_holds(op, c);
 }
 
 SLUICE_INLINE int sluice_where_empty(sluice_u64 f)
@@ -263,31 +254,6 @@ std::string hex64(std::uint64_t v) {
   return buf;
 }
 
-// Tests on JSON values (JSON-lines records; sluice/json.h), in generated filters that use paths.
-constexpr const char* kJsonPrelude = R"(
-/* Numeric comparison of a JSON value: false unless it is a number without exponent. */
-SLUICE_INLINE int sluice_where_jnum(sluice_buf_t w, sluice_u64 v, const struct sluice_decimal *k, sluice_u32 op)
-{
-	int c;
-
-	if (!w || !k)
-		return 0;
-	c = sluice_json_cmp_decimal(w, v, k);
-	return c != SLUICE_CMP_NAN && sluice_op_holds(op, c);
-}
-
-/* Text comparison of a JSON value: false for missing, null, objects and arrays. */
-SLUICE_INLINE int sluice_where_jstr(sluice_buf_t w, sluice_u64 v, const struct sluice_needle *k, sluice_u32 op)
-{
-	int c;
-
-	if (!w || !k)
-		return 0;
-	c = sluice_json_cmp_string(w, v, k);
-	return c != SLUICE_CMP_NAN && sluice_op_holds(op, c);
-}
-)";
-
 class Generator {
  public:
   Generator(const Expr& e, const CheckOptions& o) : expr_(e), options_(o) {}
@@ -311,7 +277,6 @@ class Generator {
     if (!numbers_.empty()) c += "\tstruct sluice_decimal d[" + std::to_string(numbers_.size()) + "];\n";
     c += "};\n";
     c += kPrelude;
-    if (!paths_.empty()) c += kJsonPrelude;
     if (root.kind == Node::Kind::constant) {
       // Nothing to evaluate (an eval function that ignored its arguments could be called with
       // them unset, which the verifier rejects).
@@ -505,8 +470,8 @@ class Generator {
       bool number = value.type == Operand::Type::number;
       std::string constant = number ? "&P->d[" + std::to_string(number_index(value.text)) + "]"
                                     : "&P->s[" + std::to_string(string_index(value.text)) + "]";
-      return std::string(number ? "sluice_where_jnum(w, " : "sluice_where_jstr(w, ") + field(lhs) + ", " + constant +
-             ", " + std::to_string(static_cast<int>(op)) + ")";
+      return std::string("sluice_where_holds(") + (number ? "sluice_json_cmp_decimal(w, " : "sluice_json_cmp_string(w, ") +
+             field(lhs) + ", " + constant + "), " + std::to_string(static_cast<int>(op)) + ")";
     }
     if (value.type == Operand::Type::number)
       return "sluice_where_num(w, " + field(lhs) + ", &P->d[" + std::to_string(number_index(value.text)) + "], " +
