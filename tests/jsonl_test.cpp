@@ -323,5 +323,45 @@ TEST(JsonDifferential, EveryBackendKeepsWhatPythonsJsonModuleKeeps) {
   EXPECT_GT(kept_total, records.size());  // not vacuous
 }
 
+// Edge files: empty, blank lines only, CRLF line ends, no trailing newline, a record of exactly
+// one kernel window and one just over it, records straddling window edges.
+TEST(JsonDifferential, EdgeFilesInEveryBackend) {
+  SLUICE_REQUIRE_OR_SKIP(geteuid() == 0, "the sockmap backend needs root");
+  test::TempDir dir("jsonl-edges");
+  std::string window_record = "{\"a\":\"" + std::string(65536 - 9, 'w') + "\"}";  // one 64 KiB window
+  std::string crlf;
+  JsonMaker maker(3);
+  for (int i = 0; i < 3000; ++i) crlf += maker.record() + (i % 2 ? "\r\n" : "\n");
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"empty", ""},
+      {"blank_lines", "\n\n\n"},
+      {"crlf", crlf},
+      {"no_trailing_newline", "{\"a\":5}\n{\"a\":\"needle\"}"},
+      {"window_sized", window_record + "\n{\"a\":5}\n" + window_record.substr(0, 65000) + "x\"}\n" + window_record + "x"},
+  };
+  const std::vector<std::string> expressions = {".a == \"needle\" or .a > 1", ".a is empty", "not (.b is empty)"};
+  for (const std::string& text : expressions) {
+    Filter filter = compile_where_filter(text, jsonl_where(), compile_options({"sk_msg_filter"}));
+    expr::Expr e = checked(text);
+    for (const auto& [name, data] : files) {
+      SCOPED_TRACE(text + " on " + name);
+      std::string path = dir.write(name, data);
+      std::vector<std::string> want;
+      std::size_t start = 0;
+      while (start < data.size()) {
+        std::size_t nl = data.find('\n', start);
+        if (nl == std::string::npos) nl = data.size();
+        std::string r = data.substr(start, nl - start);
+        if (expr::evaluate(e, r, ',')) want.push_back(r);
+        start = nl + 1;
+      }
+      for (BackendKind backend : {BackendKind::read, BackendKind::uring, BackendKind::mmap, BackendKind::sockmap}) {
+        std::vector<std::string> got = test::scan_records(path, filter, backend);
+        ASSERT_TRUE(got == want) << "backend " << static_cast<int>(backend) << ": " << first_difference(got, want);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice
