@@ -14,16 +14,19 @@
 
 namespace sluice::cli {
 
-// A field named on the command line: "$3", "3", or a header column name (or col("name")).
+// A field named on the command line: "$3", "3", a header column name (or col("name")), or
+// with --format jsonl a JSON path (.a.b, ."any key").
 struct FieldRef {
-  std::uint32_t index = 0;  // 1-based; 0 = the whole record
-  std::string label;        // as the user wrote it
+  std::uint32_t index = 0;        // 1-based; 0 = the whole record
+  std::vector<std::string> path;  // a JSON path's member names (then index is unused)
+  std::string label;              // as the user wrote it
 };
 FieldRef parse_field_ref(const std::string& text, const std::vector<std::string>& header);
 std::vector<FieldRef> parse_field_list(const std::string& text, const std::vector<std::string>& header);
 
 // The selected fields' values (sluice::field_value) joined by the delimiter (a missing field is
-// empty); CSV values are quoted again where RFC 4180 needs it.
+// empty); CSV values are quoted again where RFC 4180 needs it; a JSON path's value is its JSON
+// text as in the record (empty when missing or the record is not valid).
 std::string project(std::string_view record, const RecordLayout& layout, const std::vector<FieldRef>& fields);
 
 // An exact decimal: value = digits * 10^-scale, as a signed 128-bit integer (38 digits).
