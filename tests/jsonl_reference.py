@@ -258,7 +258,7 @@ def gen_user(rng):
 
 
 def gen_invalid(rng, valid):
-    kind = rng.randrange(14)
+    kind = rng.randrange(15)
     if kind == 0:
         return valid[: rng.randrange(len(valid))]  # cut short
     if kind == 1:
@@ -285,6 +285,8 @@ def gen_invalid(rng, valid):
         return '{"status":200 "name":"a"}'
     if kind == 12:
         return '{"status":-}'
+    if kind == 13:
+        return '{"status":200,"name":"a\x00b"}'  # a raw NUL byte in a string
     return '{"status":200,"name":"\\ude00\\ud800"}'
 
 
