@@ -104,6 +104,17 @@ cmp -s "$WORK/quoted.read" "$WORK/quoted.want" && cmp -s "$WORK/quoted.sockmap" 
   && pass "CSV --group-by/--sum over quoted fields: read and sockmap give the unquoted table" \
   || { fail "CSV aggregates over quoted fields"; diff "$WORK/quoted.want" "$WORK/quoted.sockmap" | head -5; }
 
+# JSON lines: paths by the rules of --where (a string is never a number but groups by its
+# decoded text; an exponent is not a number; null, missing and invalid lines: empty key).
+printf '%s\n' '{"u":{"id":1},"b":10}' '{"u":{"id":1},"b":2.5}' '{"u":{"id":"\u0032"},"b":"7"}' \
+  '{"u":{"id":2},"b":1e3}' 'not json' '{"u":{"id":null},"b":-1}' '{"u":{"id":1},"b":-0.25}' >"$WORK/agg.jsonl"
+printf '.u.id,count,sum(.b),max(.b)\n,2,-1,-1\n1,3,12.25,10\n2,2,,\n' >"$WORK/jsonl.want"
+for b in read sockmap; do
+  "$SLUICE" scan -b "$b" --format jsonl --where 'true' --group-by .u.id --sum .b --max .b "$WORK/agg.jsonl" >"$WORK/jsonl.$b" 2>&1
+  cmp -s "$WORK/jsonl.$b" "$WORK/jsonl.want" && pass "JSON lines --group-by/--sum/--max on $b" \
+    || { fail "JSON lines aggregates on $b"; diff "$WORK/jsonl.want" "$WORK/jsonl.$b" | head -5; }
+done
+
 # The group bound: a clear error and exit 2 on both paths.
 $REF gen bound 5 "$WORK/bound.csv"
 for b in read sockmap; do

@@ -3,12 +3,24 @@
 // fields. Shared by the expression tests and the corpus test (fixed seeds: reproducible).
 #pragma once
 
+#include <sluice/compiled_filter.hpp>
+
 #include <cstdint>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace sluice::test {
+
+// Compiling in tests: into build/tests/expr-cache (a second run compiles nothing), with the
+// BPF builds of `hosts` made up front.
+inline CompileOptions compile_options(std::vector<std::string> hosts = {}) {
+  CompileOptions o;
+  o.cache_dir = (std::filesystem::current_path() / "expr-cache").string();
+  o.bpf_hosts = std::move(hosts);
+  return o;
+}
 
 inline const std::vector<std::string>& number_texts() {
   static const std::vector<std::string> v = {

@@ -236,16 +236,7 @@ TEST(ExprSemantics, NumbersFieldsAndStrings) {
   EXPECT_FALSE(keep("$1 in (\"a\", 5)", "b"));
 }
 
-std::string test_cache() {
-  return (std::filesystem::current_path() / "expr-cache").string();
-}
-
-CompileOptions options(std::vector<std::string> hosts = {}) {
-  CompileOptions o;
-  o.cache_dir = test_cache();
-  o.bpf_hosts = std::move(hosts);
-  return o;
-}
+using test::compile_options;
 
 const std::vector<std::string> kExpressions = {
     "$3 > 100",
@@ -269,7 +260,7 @@ TEST(ExprCompiled, NativeBuildAgreesWithTheInterpreter) {
     for (int i = 0; i < 3000; ++i) records.push_back(test::random_record(rng, delim));
     for (const std::string& text : kExpressions) {
       SCOPED_TRACE(text);
-      Filter f = compile_where_filter(text, {delim, {}}, options());
+      Filter f = compile_where_filter(text, {delim, {}}, compile_options());
       Expr e = checked(text, {}, delim);
       for (const std::string& r : records) ASSERT_EQ(f.keep(r), expr::evaluate(e, r, delim)) << "record: " << r;
       // The required literal holds for every kept record.
@@ -286,14 +277,14 @@ TEST(ExprCompiled, NativeBuildAgreesWithTheInterpreter) {
 
 TEST(ExprCompiled, CacheHitsCompileNothing) {
   std::string text = "$2 > 3 and contains($1, \"cache\")";
-  Filter a = compile_where_filter(text, {}, options());
+  Filter a = compile_where_filter(text, {}, compile_options());
   std::string dir = a.compiled()->directory();
   auto stamp = std::filesystem::last_write_time(dir + "/native.so");
-  Filter b = compile_where_filter(text, {}, options());
+  Filter b = compile_where_filter(text, {}, compile_options());
   EXPECT_EQ(b.compiled()->directory(), dir);
   EXPECT_EQ(std::filesystem::last_write_time(dir + "/native.so"), stamp);
   // Another delimiter is another filter.
-  Filter c = compile_where_filter(text, {'\t', {}}, options());
+  Filter c = compile_where_filter(text, {'\t', {}}, compile_options());
   EXPECT_NE(c.compiled()->directory(), dir);
 }
 
@@ -305,7 +296,7 @@ TEST(ExprCompiled, BpfBuildAgreesWithTheInterpreter) {
   records.push_back(std::string(70000, 'a'));  // longer than a window: the host aborts, not judged
   for (const std::string& text : kExpressions) {
     SCOPED_TRACE(text);
-    Filter f = compile_where_filter(text, {}, options({"xdp_record"}));
+    Filter f = compile_where_filter(text, {}, compile_options({"xdp_record"}));
     XdpRecordProgram prog(f);
     Expr e = checked(text);
     for (const std::string& r : records) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::test {
 
@@ -62,6 +63,19 @@ Records drain(RecordSource& source) {
       out.text += '\n';
       ++out.count;
     }
+  return out;
+}
+
+// The records of a whole scan of `path` with `filter` in `backend`, one string each.
+inline std::vector<std::string> scan_records(const std::string& path, const Filter& filter, BackendKind backend) {
+  ScanOptions options;
+  options.backend = backend;
+  Scanner scanner(path, filter, options);
+  std::vector<std::string> out;
+  Records records = drain(scanner);
+  std::string_view text = records.text;
+  for (std::size_t start = 0, nl; (nl = text.find('\n', start)) != std::string_view::npos; start = nl + 1)
+    out.emplace_back(text.substr(start, nl - start));
   return out;
 }
 

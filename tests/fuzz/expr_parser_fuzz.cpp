@@ -18,28 +18,25 @@ namespace {
 const std::vector<std::string> kRecords = {
     "", "5", "alpha,5,-3.5,,x y", "a,b,c,d,e,f,g,h", " 7 ,0005.50,1e5,abc\r", ",,,,", "needle,hay needle,\xc3\xa9,\"q\"",
     "9223372036854775808,-0,.5,5.,+5",
+    R"({"id":5,"key":"x\u00e9","value":{"a":[1,2],"b":null},"text":"needle"})", R"({"id":"5", "id": -0.5e3})",
 };
 
 void require(bool ok) {
   if (!ok) __builtin_trap();
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size > 2048) return 0;
-  std::string_view text(reinterpret_cast<const char*>(data), size);
-  const sluice::expr::CheckOptions options{',', {"id", "key", "value", "price", "text"}};
+// One pass of the checks with one set of options.
+void check_with(std::string_view text, const sluice::expr::CheckOptions& options) {
   sluice::expr::Expr e;
   try {
     e = sluice::expr::parse(text);
     sluice::expr::check(e, options);
   } catch (const sluice::expr::ParseError& err) {
-    require(err.offset() <= size);
-    require(err.column() >= 1 && err.column() <= size + 1);
+    require(err.offset() <= text.size());
+    require(err.column() >= 1 && err.column() <= text.size() + 1);
     require(!err.message().empty());
     require(std::string_view(err.what()).find('^') != std::string_view::npos);
-    return 0;
+    return;
   }
   std::string canonical = sluice::expr::to_string(e);
   sluice::expr::Expr again = sluice::expr::parse(canonical);
@@ -55,5 +52,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (keep && !literal.empty()) require(r.find(literal) != std::string::npos);
     if (exact) require(keep == (r.find(literal) != std::string::npos));
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 2048) return 0;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  check_with(text, {',', {"id", "key", "value", "price", "text"}, sluice::RecordFormat::lines});
+  check_with(text, {',', {}, sluice::RecordFormat::jsonl});  // JSON paths
   return 0;
 }

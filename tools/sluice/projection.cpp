@@ -1,6 +1,8 @@
 #include "projection.hpp"
 
 #include <sluice/error.hpp>
+#include <sluice/expr.hpp>
+#include <sluice/json_value.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -13,6 +15,10 @@ FieldRef parse_field_ref(const std::string& text, const std::vector<std::string>
   std::string_view t = text;
   while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (t.starts_with(".")) {
+    f.path = expr::parse_json_path(t);
+    return f;
+  }
   if (t.starts_with("col(\"") && t.ends_with("\")")) t = t.substr(5, t.size() - 7);
   std::string_view digits = t.starts_with("$") ? t.substr(1) : t;
   if (!digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -36,8 +42,19 @@ FieldRef parse_field_ref(const std::string& text, const std::vector<std::string>
 std::vector<FieldRef> parse_field_list(const std::string& text, const std::vector<std::string>& header) {
   std::vector<FieldRef> out;
   std::size_t start = 0;
+  // The next comma outside quotes (a JSON path's ."a,b" holds one).
+  auto next_comma = [&](std::size_t from) {
+    char quote = 0;
+    for (std::size_t i = from; i < text.size(); ++i) {
+      if (quote && text[i] == '\\') ++i;
+      else if (quote && text[i] == quote) quote = 0;
+      else if (!quote && (text[i] == '"' || text[i] == '\'')) quote = text[i];
+      else if (!quote && text[i] == ',') return i;
+    }
+    return std::string::npos;
+  };
   while (true) {
-    std::size_t comma = text.find(',', start);
+    std::size_t comma = next_comma(start);
     std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (part.empty()) throw UsageError("empty field in the list '" + text + "'");
     out.push_back(parse_field_ref(part, header));
@@ -51,6 +68,10 @@ std::string project(std::string_view record, const RecordLayout& layout, const s
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (i) out += layout.delimiter;
+    if (!fields[i].path.empty()) {
+      out += json::find(record, fields[i].path).text;
+      continue;
+    }
     std::optional<std::string> f = field_value(record, layout, fields[i].index);
     if (!f) continue;
     if (layout.format == RecordFormat::csv && fields[i].index != 0) out += csv_quote(*f, layout.delimiter);
@@ -71,12 +92,28 @@ AggregateReport::AggregateReport(std::vector<Column> columns, std::optional<Fiel
 void AggregateReport::add(std::string_view record) {
   std::string key;
   if (group_by_)
-    if (auto f = field_value(record, layout_, group_by_->index)) key = std::move(*f);
+    if (auto f = text_of(record, *group_by_, Use::group_key)) key = std::move(*f);
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    texts_[i] = field_value(record, layout_, columns_[i].field.index);
+    texts_[i] = text_of(record, columns_[i].field, Use::value);
     values_[i] = texts_[i] ? std::optional<std::string_view>(*texts_[i]) : std::nullopt;
   }
   aggregator_.add(key, values_);
+}
+
+std::optional<std::string> AggregateReport::text_of(std::string_view record, const FieldRef& field, Use use) const {
+  if (field.path.empty()) return field_value(record, layout_, field.index);
+  // A JSON member, by the rules of --where on JSON lines (docs/where.md): a number is a
+  // number unless it has an exponent; a string is never one (its token keeps its quotes, so
+  // it does not parse), but groups by its decoded text; null is a missing member.
+  json::Value v = json::find(record, field.path);
+  switch (v.kind) {
+    case json::Value::Kind::invalid:
+    case json::Value::Kind::missing:
+    case json::Value::Kind::null: return std::nullopt;
+    case json::Value::Kind::string:
+      return use == Use::group_key ? json::decode_string(v.text) : std::string(v.text);
+    default: return std::string(v.text);
+  }
 }
 
 std::optional<AggregateSpec> AggregateReport::kernel_spec() const {

@@ -14,16 +14,19 @@
 
 namespace sluice::cli {
 
-// A field named on the command line: "$3", "3", or a header column name (or col("name")).
+// A field named on the command line: "$3", "3", a header column name (or col("name")), or
+// with --format jsonl a JSON path (.a.b, ."any key").
 struct FieldRef {
-  std::uint32_t index = 0;  // 1-based; 0 = the whole record
-  std::string label;        // as the user wrote it
+  std::uint32_t index = 0;        // 1-based; 0 = the whole record
+  std::vector<std::string> path;  // a JSON path's member names (then index is unused)
+  std::string label;              // as the user wrote it
 };
 FieldRef parse_field_ref(const std::string& text, const std::vector<std::string>& header);
 std::vector<FieldRef> parse_field_list(const std::string& text, const std::vector<std::string>& header);
 
 // The selected fields' values (sluice::field_value) joined by the delimiter (a missing field is
-// empty); CSV values are quoted again where RFC 4180 needs it.
+// empty); CSV values are quoted again where RFC 4180 needs it; a JSON path's value is its JSON
+// text as in the record (empty when missing or the record is not valid).
 std::string project(std::string_view record, const RecordLayout& layout, const std::vector<FieldRef>& fields);
 
 // The aggregates of a scan (--count via --group-by, --sum/--min/--max/--avg): the fields
@@ -49,6 +52,10 @@ class AggregateReport {
   std::string table() const;
 
  private:
+  enum class Use { group_key, value };
+  // A field's text for the aggregator (nullopt: missing).
+  std::optional<std::string> text_of(std::string_view record, const FieldRef& field, Use use) const;
+
   std::vector<Column> columns_;
   std::optional<FieldRef> group_by_;
   RecordLayout layout_;

@@ -366,12 +366,28 @@ int scan_command(const std::vector<std::string>& args) {
         names = expr::split_header(*line, req.delimiter, req.layout.format);
     if (req.layout.format == RecordFormat::binary)
       for (const SchemaField& f : req.layout.schema.fields) names.push_back(f.name);
-    if (!req.select.empty()) projection = parse_field_list(req.select, names);
+    bool jsonl = req.layout.format == RecordFormat::jsonl;
+    if (!req.select.empty()) {
+      projection = parse_field_list(req.select, names);
+      for (const FieldRef& f : *projection) {
+        if (!f.path.empty() && !jsonl) throw UsageError("--select " + f.label + ": a JSON path needs --format jsonl");
+        if (f.path.empty() && f.index != 0 && jsonl)
+          throw UsageError("--select " + f.label + ": with --format jsonl, select JSON paths (.a.b) or $0");
+      }
+    }
     if (!req.aggregates.empty() || !req.group_by.empty()) {
+      // Fields as for --select: JSON paths with --format jsonl (and $0), never without it.
+      auto field = [&](const std::string& text) {
+        FieldRef f = parse_field_ref(text, names);
+        if (!f.path.empty() && !jsonl) throw UsageError(text + ": a JSON path needs --format jsonl");
+        if (f.path.empty() && f.index != 0 && jsonl)
+          throw UsageError(text + ": with --format jsonl, aggregate over JSON paths (.a.b) or $0");
+        return f;
+      };
       std::vector<AggregateReport::Column> columns;
-      for (const auto& [op, f] : req.aggregates) columns.push_back({op, parse_field_ref(f, names)});
+      for (const auto& [op, f] : req.aggregates) columns.push_back({op, field(f)});
       std::optional<FieldRef> group;
-      if (!req.group_by.empty()) group = parse_field_ref(req.group_by, names);
+      if (!req.group_by.empty()) group = field(req.group_by);
       aggregator.emplace(std::move(columns), group, req.layout);
     }
     // Aggregates and counts run in the kernel where the backend can (sockmap): the records

@@ -329,4 +329,24 @@ SLUICE_PRIMITIVE int sluice_cmp_string(sluice_buf_t w, sluice_u32 start, sluice_
 	return flen < klen ? -1 : 1;
 }
 
+/* contains (how 0), startswith (1), endswith (2): byte tests of k on [s, e). */
+SLUICE_INLINE int sluice_has_bytes(sluice_buf_t w, sluice_u32 s, sluice_u32 e, const struct sluice_needle *k,
+				   sluice_u32 how)
+{
+	sluice_u32 n;
+
+	if (!w || !k)
+		return 0;
+	n = k->len;
+	if (n > SLUICE_NEEDLE_MAX || e < s)
+		return 0;
+	if (how == 0)
+		return sluice_find_needle(w, s, e, k, 0) != SLUICE_NOT_FOUND;
+	if (e - s < n)
+		return 0;
+	if (n == 0)
+		return 1;
+	return sluice_needle_at(w, how == 1 ? s : e - n, k, 0);
+}
+
 #endif /* SLUICE_COMPARE_H */

@@ -10,6 +10,10 @@
 
 #define SLUICE_NOT_FOUND 0xffffffffu
 
+/* for (i = start; i < end; i++): the BPF build's open-coded iterator, so code shared by both
+ * builds (json.h) writes one loop. */
+#define sluice_for(i, start, end) for ((i) = (start); (i) < (end); (i)++)
+
 static inline sluice_u32 sluice_ascii_lower(sluice_u32 c)
 {
 	return (c >= 'A' && c <= 'Z') ? c + 32 : c;

@@ -81,7 +81,8 @@ class CompiledFilter {
 };
 
 // Compiles `expression` (sluice/expr.hpp) for records whose fields are split by `delimiter`;
-// `header` names the columns for col("name"). Throws expr::ParseError for a bad expression.
+// `header` names the columns for col("name"); with format jsonl, fields are JSON paths
+// (.a.b). Throws expr::ParseError for a bad expression.
 struct WhereOptions {
   char delimiter = ',';
   std::vector<std::string> header;

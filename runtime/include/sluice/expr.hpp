@@ -44,11 +44,12 @@ class ParseError : public UsageError {
 enum class Cmp { eq, ne, lt, le, gt, ge };  // same order as enum sluice_cmp_op
 
 // A value: a field ($N; $0 is the whole record), a named column (col("x"), resolved by
-// check()), or a literal.
+// check()), a JSON path (.a.b, with --format jsonl), or a literal.
 struct Operand {
-  enum class Type { field, column, number, string } type = Type::field;
+  enum class Type { field, column, number, string, path } type = Type::field;
   std::uint32_t field = 0;  // field: 1-based column, 0 = whole record
   std::string text;         // column: the name; number: as written (sign included); string: bytes
+  std::vector<std::string> path;  // path: the member names, outermost first
   std::size_t pos = 0;      // byte offset in the expression
   std::size_t end = 0;
   bool is_literal() const { return type == Type::number || type == Type::string; }
@@ -126,9 +127,14 @@ struct GeneratedFilter {
 GeneratedFilter generate_c(const Expr& expr, const CheckOptions& options);
 
 // Reference interpreter: the verdict of the checked expression for one record (no '\n').
+// JSON paths are read with sluice/json_value.hpp.
 bool evaluate(const Expr& expr, std::string_view record, char delimiter);
 // The same for a record of options.format (csv fields unquoted, binary fields by the schema).
 bool evaluate(const Expr& expr, std::string_view record, const CheckOptions& options);
+
+// The member names of a JSON path written alone (".a.b", ."content-type"), as in --select.
+// Throws ParseError.
+std::vector<std::string> parse_json_path(std::string_view text);
 
 // The expression printed back in canonical form (fully parenthesised), for messages and tests.
 std::string to_string(const Expr& expr);

@@ -4,6 +4,8 @@
 // compiled filters against it; text numbers use the same rules (compare.h).
 #include "expr/abi.hpp"
 
+#include <sluice/json_value.hpp>
+
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -40,6 +42,55 @@ bool number_holds(const SchemaField& f, std::string_view record, const std::stri
   return c != SLUICE_CMP_NAN && op_holds(op, c);
 }
 
+// A JSON value as the tests see it (docs/where.md, "JSON lines"): its text for string tests
+// (a string decoded; a number, true, false as written), nothing for missing, null, objects,
+// arrays and invalid records; a number's text for numeric tests.
+struct JsonOperand {
+  json::Value value;
+  std::optional<std::string> text;
+  bool number = false;
+};
+
+JsonOperand json_operand(std::string_view record, const Operand& o) {
+  JsonOperand j;
+  j.value = json::find(record, o.path);
+  using Kind = json::Value::Kind;
+  switch (j.value.kind) {
+    case Kind::string: j.text = json::decode_string(j.value.text); break;
+    case Kind::number: j.number = true; [[fallthrough]];
+    case Kind::boolean: j.text = std::string(j.value.text); break;
+    default: break;
+  }
+  return j;
+}
+
+bool json_equal_to(const JsonOperand& j, const Operand& v, Cmp op) {
+  if (v.type == Operand::Type::number) {
+    if (!j.number) return false;
+    int c = compare_number(*j.text, *decimal_of(v.text));  // an exponent: not a number
+    return c != SLUICE_CMP_NAN && op_holds(op, c);
+  }
+  return j.text && op_holds(op, compare_bytes(*j.text, v.text));
+}
+
+bool json_test(const Node& n, std::string_view record) {
+  JsonOperand j = json_operand(record, n.lhs);
+  switch (n.kind) {
+    case Node::Kind::compare: return json_equal_to(j, n.rhs, n.op);
+    case Node::Kind::contains: return j.text && j.text->find(n.rhs.text) != std::string::npos;
+    case Node::Kind::starts_with: return j.text && j.text->starts_with(n.rhs.text);
+    case Node::Kind::ends_with: return j.text && j.text->ends_with(n.rhs.text);
+    case Node::Kind::in_list:
+      for (const Operand& v : n.list)
+        if (json_equal_to(j, v, Cmp::eq)) return true;
+      return false;
+    case Node::Kind::is_empty:
+      return j.value.kind == json::Value::Kind::missing || j.value.kind == json::Value::Kind::null ||
+             (j.value.kind == json::Value::Kind::string && j.value.text.size() == 2);
+    default: return false;
+  }
+}
+
 bool holds(const Value& f, const Operand& v, Cmp op) {
   if (v.type == Operand::Type::number) {
     if (!f) return false;
@@ -66,6 +117,10 @@ bool test(const Node& n, std::string_view record, const CheckOptions& o) {
         if (!test(k, record, o)) return false;
       return true;
     case Node::Kind::logical_not: return !test(n.kids[0], record, o);
+    default: break;
+  }
+  if (n.lhs.type == Operand::Type::path) return json_test(n, record);
+  switch (n.kind) {
     case Node::Kind::compare:
       if (const SchemaField* f = numeric(n.lhs)) return number_holds(*f, record, n.rhs.text, n.op);
       return holds(field_value(record, o, n.lhs.field), n.rhs, n.op);
@@ -92,8 +147,8 @@ bool test(const Node& n, std::string_view record, const CheckOptions& o) {
       Value f = field_value(record, o, n.lhs.field);
       return !f || f->empty();
     }
+    default: return false;
   }
-  return false;
 }
 
 }  // namespace

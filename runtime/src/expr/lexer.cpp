@@ -1,3 +1,7 @@
+// GCC 12 reports false -Wrestrict positives on std::string concatenation at -O3 (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 #include "expr/lexer.hpp"
 
 #include <algorithm>
@@ -17,8 +21,13 @@ int hex_value(char c) {
   return -1;
 }
 
+constexpr const char* kPathHint =
+    "a JSON path is .name, .a.b, or .\"any key\" for names that are not [A-Za-z_][A-Za-z0-9_]*";
+constexpr std::size_t kMaxPathDepth = 16;
+
 constexpr const char* kValueHint =
-    "a value is a field ($3, $0 for the whole record, col(\"name\")), a number (42, -4.5) or a string (\"text\")";
+    "a value is a field ($3, $0 for the whole record, col(\"name\"); .name in JSON lines), a number (42, -4.5) or a "
+    "string (\"text\")";
 
 }  // namespace
 
@@ -38,6 +47,7 @@ std::string_view describe(const Token& t) {
     case Token::Kind::bang: return "'!'";
     case Token::Kind::minus: return "'-'";
     case Token::Kind::plus: return "'+'";
+    case Token::Kind::path: return "a JSON path";
   }
   return "?";
 }
@@ -49,6 +59,54 @@ std::vector<Token> tokenize(std::string_view text) {
   };
   std::vector<Token> tokens;
   std::size_t i = 0, n = text.size();
+  // A quoted string starting at i (escapes decoded); leaves i after its closing quote.
+  auto read_string = [&](std::size_t& at) {
+    char quote = text[at];
+    std::size_t start = at, j = at + 1;
+    std::string value;
+    while (true) {
+      if (j >= n)
+        fail("unterminated string", start, std::string("close the string with ") + quote);
+      char d = text[j];
+      if (d == quote) {
+        ++j;
+        break;
+      }
+      if (d == '\\') {
+        if (j + 1 >= n) fail("unterminated string", start, std::string("close the string with ") + quote);
+        char e = text[j + 1];
+        switch (e) {
+          case 'n': value += '\n'; j += 2; break;
+          case 't': value += '\t'; j += 2; break;
+          case 'r': value += '\r'; j += 2; break;
+          case '0': value += '\0'; j += 2; break;
+          case '\\': value += '\\'; j += 2; break;
+          case '"': value += '"'; j += 2; break;
+          case '\'': value += '\''; j += 2; break;
+          case 'x': {
+            int hi = j + 2 < n ? hex_value(text[j + 2]) : -1;
+            int lo = j + 3 < n ? hex_value(text[j + 3]) : -1;
+            if (hi < 0 || lo < 0) fail("\\x needs two hexadecimal digits", j, "e.g. \"\\x2c\" for a comma");
+            value += static_cast<char>(hi * 16 + lo);
+            j += 4;
+            break;
+          }
+          default:
+            fail(std::string("unknown escape '\\") +
+                     (e > 0x20 && e < 0x7f ? std::string(1, e) : "x" + std::to_string(static_cast<unsigned char>(e))) +
+                     "' in a string", j,
+                 "escapes: \\\" \\' \\\\ \\t \\n \\r \\0 \\xHH");
+        }
+        continue;
+      }
+      value += d;
+      ++j;
+    }
+    if (value.size() > 128)
+      fail("string longer than 128 bytes", start, "a filter carries strings of at most 128 bytes");
+    at = j;
+    return value;
+  };
   while (true) {
     while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
     Token t;
@@ -102,52 +160,30 @@ std::vector<Token> tokenize(std::string_view text) {
       if (t.text.size() > 64) fail("number too long (at most 64 characters)", i, "numbers compare exactly, up to 64 digits");
       i = j;
     } else if (c == '"' || c == '\'') {
-      char quote = c;
-      std::size_t j = i + 1;
-      std::string value;
-      while (true) {
-        if (j >= n)
-          fail("unterminated string", i, std::string("close the string with ") + quote);
-        char d = text[j];
-        if (d == quote) {
-          ++j;
-          break;
-        }
-        if (d == '\\') {
-          if (j + 1 >= n) fail("unterminated string", i, std::string("close the string with ") + quote);
-          char e = text[j + 1];
-          switch (e) {
-            case 'n': value += '\n'; j += 2; break;
-            case 't': value += '\t'; j += 2; break;
-            case 'r': value += '\r'; j += 2; break;
-            case '0': value += '\0'; j += 2; break;
-            case '\\': value += '\\'; j += 2; break;
-            case '"': value += '"'; j += 2; break;
-            case '\'': value += '\''; j += 2; break;
-            case 'x': {
-              int hi = j + 2 < n ? hex_value(text[j + 2]) : -1;
-              int lo = j + 3 < n ? hex_value(text[j + 3]) : -1;
-              if (hi < 0 || lo < 0) fail("\\x needs two hexadecimal digits", j, "e.g. \"\\x2c\" for a comma");
-              value += static_cast<char>(hi * 16 + lo);
-              j += 4;
-              break;
-            }
-            default:
-              fail(std::string("unknown escape '\\") +
-                       (e > 0x20 && e < 0x7f ? std::string(1, e) : "x" + std::to_string(static_cast<unsigned char>(e))) +
-                       "' in a string", j,
-                   "escapes: \\\" \\' \\\\ \\t \\n \\r \\0 \\xHH");
-          }
-          continue;
-        }
-        value += d;
-        ++j;
-      }
-      if (value.size() > 128)
-        fail("string longer than 128 bytes", i, "a filter carries strings of at most 128 bytes");
       t.kind = Token::Kind::string;
-      t.text = std::move(value);
-      i = j;
+      t.text = read_string(i);
+    } else if (c == '.' && i + 1 < n && (is_ident_start(text[i + 1]) || text[i + 1] == '"' || text[i + 1] == '\'')) {
+      // A JSON path: .name or ."any key", repeated for nested members.
+      t.kind = Token::Kind::path;
+      while (i < n && text[i] == '.') {
+        std::size_t key_at = i + 1;
+        if (key_at < n && is_ident_start(text[key_at])) {
+          std::size_t j = key_at;
+          while (j < n && is_ident_char(text[j])) ++j;
+          t.keys.emplace_back(text.substr(key_at, j - key_at));
+          i = j;
+        } else if (key_at < n && (text[key_at] == '"' || text[key_at] == '\'')) {
+          i = key_at;
+          t.keys.push_back(read_string(i));
+        } else {
+          fail("expected a member name after '.'", key_at, kPathHint);
+        }
+        if (t.keys.back().size() > 128) fail("member name longer than 128 bytes", key_at, kPathHint);
+        if (t.keys.size() > kMaxPathDepth)
+          fail("JSON path deeper than " + std::to_string(kMaxPathDepth) + " members", key_at, kPathHint);
+      }
+      if (i < n && (is_ident_char(text[i]) || text[i] == '[' || text[i] == '$'))
+        fail("unexpected character in a JSON path", i, kPathHint);
     } else if (c == '(') {
       t.kind = Token::Kind::lparen;
       ++i;
@@ -238,6 +274,14 @@ std::vector<Token> tokenize(std::string_view text) {
     t.end = i;
     tokens.push_back(std::move(t));
   }
+}
+
+std::vector<std::string> parse_json_path(std::string_view text) {
+  std::vector<Token> tokens = tokenize(text);
+  if (tokens.size() != 2 || tokens[0].kind != Token::Kind::path)
+    throw ParseError("not a JSON path", std::string(text), tokens[0].kind == Token::Kind::path ? tokens[1].pos : 0,
+                     kPathHint);
+  return tokens[0].keys;
 }
 
 }  // namespace sluice::expr

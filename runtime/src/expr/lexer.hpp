@@ -26,8 +26,10 @@ struct Token {
     bang,      // !
     minus,     // -
     plus,      // +
+    path,      // .name, .a.b, ."any key" (keys in `keys`)
   } kind = Kind::end;
   std::string text;  // ident/number as written; string decoded
+  std::vector<std::string> keys;  // path: the member names, decoded
   std::uint32_t number = 0;
   Cmp op = Cmp::eq;
   std::size_t pos = 0;  // byte offsets [pos, end) in the expression

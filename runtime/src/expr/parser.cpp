@@ -107,6 +107,7 @@ class Parser {
     if (t.kind == Token::Kind::ident) return "'" + t.text + "'";
     if (t.kind == Token::Kind::number) return "number " + t.text;
     if (t.kind == Token::Kind::field) return "$" + std::to_string(t.number);
+    if (t.kind == Token::Kind::path) return "path " + std::string(text_.substr(t.pos, t.end - t.pos));
     return std::string(describe(t));
   }
 
@@ -304,6 +305,11 @@ class Parser {
         o.text = t.text;
         o.end = take().end;
         return o;
+      case Token::Kind::path:
+        o.type = Operand::Type::path;
+        o.path = t.keys;
+        o.end = take().end;
+        return o;
       case Token::Kind::ident: {
         std::string word = lower(t.text);
         if (word == "col") {
@@ -339,7 +345,7 @@ class Parser {
   }
 
   static constexpr std::string_view kValueHintShort =
-      "a value is a field ($3, $0, col(\"name\")), a number (42, -4.5) or a string (\"text\")";
+      "a value is a field ($3, $0, col(\"name\"); .name in JSON lines), a number (42, -4.5) or a string (\"text\")";
 
   std::string text_;
   std::vector<Token> tokens_;

@@ -26,6 +26,25 @@ std::string trim_name(std::string_view s) {
   return std::string(s);
 }
 
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      unsigned char b = static_cast<unsigned char>(s[i + k]);
+      unsigned lo = 0x80, hi = 0xbf;
+      if (k == 1 && c == 0xe0) lo = 0xa0;
+      if (k == 1 && c == 0xed) hi = 0x9f;
+      if (k == 1 && c == 0xf0) lo = 0x90;
+      if (k == 1 && c == 0xf4) hi = 0x8f;
+      if (b < lo || b > hi) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 class Checker {
  public:
   Checker(Expr& e, const CheckOptions& o) : expr_(e), options_(o) {}
@@ -71,6 +90,14 @@ class Checker {
   }
 
   void resolve(Operand& o) {
+    bool jsonl = options_.format == RecordFormat::jsonl;
+    if (o.type == Operand::Type::path && !jsonl)
+      fail("a JSON path needs --format jsonl", o.pos,
+           "with --format jsonl each record is a JSON object and .name its member; otherwise fields are $N or "
+           "col(\"name\")");
+    if (jsonl && (o.type == Operand::Type::column || (o.type == Operand::Type::field && o.field != 0)))
+      fail("with --format jsonl, fields are JSON paths", o.pos,
+           "write .name, .a.b or .\"any key\"; $0 is the whole record");
     if (binary()) return resolve_schema(o);
     if (o.type != Operand::Type::column) return;
     if (options_.header.empty())
@@ -203,6 +230,9 @@ class Checker {
     if (n.rhs.type != Operand::Type::string)
       fail(std::string("the second argument of ") + name + " must be a string literal", n.rhs.pos,
            std::string(name) + "($2, \"text\"); comparing two fields is not supported");
+    if (n.lhs.type == Operand::Type::path && !valid_utf8(n.rhs.text))
+      fail(std::string("the second argument of ") + name + " on a JSON path must be valid UTF-8", n.rhs.pos,
+           "JSON strings are compared as their decoded UTF-8 text");
     if (n.lhs.is_literal()) {
       const std::string& s = n.lhs.text;
       const std::string& k = n.rhs.text;
@@ -296,6 +326,9 @@ bool uses_names(const Node& n) {
 // A literal every kept record contains ("" for none): the longest one implied.
 std::string literal_of(const Node& n) {
   auto usable = [](const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; };
+  // A JSON string may spell any character as an escape (\u0061 for a): what a path's value
+  // holds need not be in the record's bytes.
+  if (n.lhs.type == Operand::Type::path) return "";
   switch (n.kind) {
     case Node::Kind::contains:
     case Node::Kind::starts_with:
@@ -332,6 +365,22 @@ void print_operand(const Operand& o, std::string& out) {
   switch (o.type) {
     case Operand::Type::field: out += "$" + std::to_string(o.field); return;
     case Operand::Type::column: out += "col(\"" + o.text + "\")"; return;
+    case Operand::Type::path:
+      for (const std::string& key : o.path) {
+        bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
+        for (char c : key)
+          plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+        out += '.';
+        if (plain) {
+          out += key;
+        } else {
+          Operand quoted;
+          quoted.type = Operand::Type::string;
+          quoted.text = key;
+          print_operand(quoted, out);
+        }
+      }
+      return;
     case Operand::Type::number: out += o.text; return;
     case Operand::Type::string: {
       out += '"';
