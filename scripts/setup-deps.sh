@@ -22,6 +22,13 @@ packages=(
   util-linux-extra                     # fincore: the bench test's independent check that cold runs start cold
 )
 
+# Node.js and npm: the real-data fetchers (datasets/fetch: the US flights data, which a test
+# uses) and the DuckDB peer. A machine's own Node.js (e.g. NodeSource's, which bundles npm)
+# is used as it is; Debian's packages only where there is none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
