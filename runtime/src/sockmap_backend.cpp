@@ -35,6 +35,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -104,11 +105,21 @@ std::vector<HostSetting> host_settings(const ScanOptions& options, const std::op
   return settings;
 }
 
+// Bytes [begin, end) of a file; end == kWholeFile: to its end.
+struct ByteRange {
+  static constexpr std::uint64_t kWholeFile = ~std::uint64_t{0};
+  std::uint64_t begin = 0;
+  std::uint64_t end = kWholeFile;
+};
+
+// One stream: a loopback pair with its own sk_msg program, fed [range) of the file.
 class SockmapBackend final : public Backend {
  public:
-  SockmapBackend(const std::string& path, const Filter& filter, const ScanOptions& options)
+  SockmapBackend(const std::string& path, const Filter& filter, const ScanOptions& options, ByteRange range = {})
       : options_(options),
         file_(open_regular_file(path, 0)),
+        begin_(std::min(range.begin, file_.size)),
+        end_(std::max(begin_, std::min(range.end, file_.size))),
         path_(path),
         kernel_aggregate_(options.aggregate ? kernel_aggregate_setting(*options.aggregate, filter.framing()) : std::nullopt),
         object_("sk_msg_filter", filter.tuned_for(sample_of(file_)), host_settings(options, kernel_aggregate_)),
@@ -124,8 +135,8 @@ class SockmapBackend final : public Backend {
     attachment_ = std::make_unique<SkMsgAttachment>(object_.program_fd("sluice_sk_msg"), object_.map_fd("sock_in"));
     receiver_entry_ = std::make_unique<SockmapEntry>(object_.map_fd("sock_out"), pair_.receiver.get());
     sender_entry_ = std::make_unique<SockmapEntry>(object_.map_fd("sock_in"), pair_.sender.get());
-    if (file_.size > 0) {
-      ::pread(file_.fd.get(), &last_byte_, 1, static_cast<off_t>(file_.size - 1));
+    if (end_ > begin_) {
+      ::pread(file_.fd.get(), &last_byte_, 1, static_cast<off_t>(end_ - 1));
     }
     if (options.driver == SockmapDriver::uring) recv_ring_ = std::make_unique<UringRing>(4, path + ": sockmap");
     sender_ = std::thread([this] { send_file(); });
@@ -254,7 +265,7 @@ class SockmapBackend final : public Backend {
       s.aggregation = "user space";
     }
     if (options_.count_input_records) {
-      s.records_in = k.newlines + (file_.size > 0 && last_byte_ != '\n' ? 1 : 0);
+      s.records_in = k.newlines + (end_ > begin_ && last_byte_ != '\n' ? 1 : 0);
       s.records_in_counted = true;
     }
     if (bpf_stats_) {
@@ -356,13 +367,13 @@ class SockmapBackend final : public Backend {
       std::lock_guard lock(mutex_);
       if (!abort_) throw system_error(path_ + ": sockmap: " + what, err);
     };
-    std::uint64_t offset = 0;
+    std::uint64_t offset = begin_;
     std::vector<int> results(2 * kBatch);
-    while (offset < file_.size) {
+    while (offset < end_) {
       if (!wait_for_room()) return finish_sending(0);
       std::vector<unsigned> lens;
-      for (std::uint64_t o = offset; o < file_.size && lens.size() < kBatch; o += lens.back())
-        lens.push_back(static_cast<unsigned>(std::min<std::uint64_t>(file_.size - o, SLUICE_SK_MSG_SEND_CHUNK)));
+      for (std::uint64_t o = offset; o < end_ && lens.size() < kBatch; o += lens.back())
+        lens.push_back(static_cast<unsigned>(std::min<std::uint64_t>(end_ - o, SLUICE_SK_MSG_SEND_CHUNK)));
       std::uint64_t o = offset;
       for (std::size_t i = 0; i < lens.size(); ++i) {
         splice_op(file_.fd.get(), static_cast<std::int64_t>(o), pipe_write.get(), lens[i], 2 * i, true);
@@ -418,17 +429,17 @@ class SockmapBackend final : public Backend {
       }
       return;
     }
-    off_t offset = 0;
+    off_t offset = static_cast<off_t>(begin_);
     std::vector<char> staging;
     if (options_.driver == SockmapDriver::write) staging.resize(4u << 20);
-    while (static_cast<std::uint64_t>(offset) < file_.size) {
+    while (static_cast<std::uint64_t>(offset) < end_) {
       if (!wait_for_room()) return finish_sending(0);
       std::size_t want = static_cast<std::size_t>(
-          std::min<std::uint64_t>(file_.size - static_cast<std::uint64_t>(offset), SLUICE_SK_MSG_SEND_CHUNK));
+          std::min<std::uint64_t>(end_ - static_cast<std::uint64_t>(offset), SLUICE_SK_MSG_SEND_CHUNK));
       ssize_t n;
       if (options_.driver == SockmapDriver::write) {
         // Large messages of several windows each: exercises apply_bytes chaining.
-        want = static_cast<std::size_t>(std::min<std::uint64_t>(file_.size - static_cast<std::uint64_t>(offset), staging.size()));
+        want = static_cast<std::size_t>(std::min<std::uint64_t>(end_ - static_cast<std::uint64_t>(offset), staging.size()));
         n = ::pread(file_.fd.get(), staging.data(), want, offset);
         if (n > 0) {
           std::size_t done = 0;
@@ -467,6 +478,7 @@ class SockmapBackend final : public Backend {
 
   ScanOptions options_;
   OpenedFile file_;
+  std::uint64_t begin_, end_;  // the part of the file this stream sends
   std::string path_;
   ResourceClock usage_;
   std::optional<HostSetting> kernel_aggregate_;  // set when the kernel aggregates
@@ -495,11 +507,112 @@ class SockmapBackend final : public Backend {
   std::thread sender_;
 };
 
+// Where the file can be cut into `streams` parts that each begin with a record: after a
+// newline near each even split (lines), at a record boundary (fixed). CSV cannot be cut
+// without reading it from the start (a newline may be inside quotes): one part. Fewer parts
+// when a record spans a split point to the end of the file.
+std::vector<ByteRange> split_at_records(const std::string& path, const Filter& filter, unsigned streams) {
+  OpenedFile file = open_regular_file(path, 0);
+  std::vector<ByteRange> parts;
+  std::uint64_t begin = 0;
+  for (unsigned i = 1; i < streams && filter.framing() != Framing::csv; ++i) {
+    std::uint64_t cut = file.size / streams * i;
+    if (filter.framing() == Framing::fixed) {
+      cut -= cut % std::max<std::uint32_t>(filter.record_size(), 1);
+    } else {
+      std::vector<char> block(1 << 20);
+      std::uint64_t at = cut;
+      cut = 0;
+      while (at < file.size && cut == 0) {
+        ssize_t n = ::pread(file.fd.get(), block.data(), block.size(), static_cast<off_t>(at));
+        if (n <= 0) break;
+        if (const void* nl = std::memchr(block.data(), '\n', static_cast<std::size_t>(n)))
+          cut = at + static_cast<std::uint64_t>(static_cast<const char*>(nl) - block.data()) + 1;
+        at += static_cast<std::uint64_t>(n);
+      }
+    }
+    if (cut <= begin || cut >= file.size) continue;
+    parts.push_back({begin, cut});
+    begin = cut;
+  }
+  parts.push_back({begin, ByteRange::kWholeFile});
+  return parts;
+}
+
+// Several streams over consecutive parts of the file, each with its own sender thread: the
+// kernel's work (copying the file into socket memory, the BPF scan) runs in the sender's
+// context, so it spreads over the CPUs. Their records come out in file order: a later
+// stream runs ahead until its flow-control window of unread output is full, and is read
+// when the streams before it are done.
+class SockmapStreams final : public Backend {
+ public:
+  SockmapStreams(const std::string& path, const Filter& filter, const ScanOptions& options,
+                 const std::vector<ByteRange>& parts) {
+    for (const ByteRange& part : parts) streams_.push_back(std::make_unique<SockmapBackend>(path, filter, options, part));
+  }
+
+  bool next(RecordBatch& batch) override {
+    batch.records.clear();
+    while (current_ < streams_.size()) {
+      if (streams_[current_]->next(batch)) {
+        usage_.stop();
+        return true;
+      }
+      ++current_;
+    }
+    if (!merged_partials_) merge_partials();
+    usage_.stop();
+    return false;
+  }
+
+  ScanStats stats() const override {
+    ScanStats total;
+    for (const auto& stream : streams_) total += stream->stats();
+    total.backend = "sockmap";
+    usage_.fill(total);  // the streams ran at the same time: their clocks overlap
+    return total;
+  }
+
+  const Aggregator* kernel_aggregates() const override {
+    return partials_ ? &*partials_ : nullptr;
+  }
+
+ private:
+  void merge_partials() {
+    merged_partials_ = true;
+    for (const auto& stream : streams_)
+      if (const Aggregator* a = stream->kernel_aggregates()) {
+        if (partials_) partials_->merge(*a);
+        else partials_ = *a;
+      }
+  }
+
+  ResourceClock usage_;
+  std::vector<std::unique_ptr<SockmapBackend>> streams_;
+  std::size_t current_ = 0;
+  bool merged_partials_ = false;
+  std::optional<Aggregator> partials_;
+};
+
+// Automatic stream count: one per CPU, at most kMaxAutoStreams, for files big enough that
+// the second program load (a verifier run) is small beside the scan.
+constexpr unsigned kMaxAutoStreams = 2;
+constexpr std::uint64_t kMinBytesPerStream = 64ull << 20;
+
 }  // namespace
 
 std::unique_ptr<Backend> make_sockmap_backend(const std::string& path, const Filter& filter,
                                               const ScanOptions& options) {
-  return std::make_unique<SockmapBackend>(path, filter, options);
+  unsigned streams = options.sockmap_streams;
+  if (streams == 0) {
+    unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+    std::uint64_t size = open_regular_file(path, 0).size;
+    streams = static_cast<unsigned>(std::min<std::uint64_t>({cpus, kMaxAutoStreams, std::max<std::uint64_t>(1, size / kMinBytesPerStream)}));
+  }
+  if (streams <= 1) return std::make_unique<SockmapBackend>(path, filter, options);
+  std::vector<ByteRange> parts = split_at_records(path, filter, streams);
+  if (parts.size() == 1) return std::make_unique<SockmapBackend>(path, filter, options);
+  return std::make_unique<SockmapStreams>(path, filter, options, parts);
 }
 
 }  // namespace sluice

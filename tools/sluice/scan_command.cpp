@@ -123,6 +123,7 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   io_opts.add_options()
       ("backend,b", po::value<std::string>()->default_value("auto"), "read, uring, mmap, sockmap or auto")
       ("driver", po::value<std::string>()->default_value("sendfile"), "sockmap: sendfile, uring or write")
+      ("streams", po::value<unsigned>()->default_value(0), "sockmap: parallel streams over parts of the file (0: one per CPU, at most 2, for files of 64 MiB a stream)")
       ("buffer-size", po::value<std::size_t>()->default_value(std::size_t{1} << 20), "bytes per read (read/uring)")
       ("queue-depth", po::value<unsigned>()->default_value(4), "reads in flight (uring)")
       ("direct", po::bool_switch(), "O_DIRECT reads, bypassing the page cache (uring)")
@@ -222,6 +223,8 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   if (req.options.queue_depth < 1 || req.options.queue_depth > 64) throw UsageError("--queue-depth must be 1..64");
   req.options.direct = vm["direct"].as<bool>();
   req.options.driver = parse_driver(vm["driver"].as<std::string>());
+  req.options.sockmap_streams = vm["streams"].as<unsigned>();
+  if (req.options.sockmap_streams > 64) throw UsageError("--streams: at most 64");
   if (req.options.direct && req.options.backend != BackendKind::uring)
     throw UsageError("--direct needs --backend uring");
   req.count = vm["count"].as<bool>();

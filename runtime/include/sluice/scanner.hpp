@@ -62,6 +62,10 @@ struct ScanOptions {
   bool count_input_records = true;                  // fill ScanStats::records_in
   SockmapDriver driver = SockmapDriver::sendfile;   // sockmap: how data enters the kernel
   bool collect_bpf_stats = false;                   // kernel backends: BPF run count/time
+  // sockmap: parallel streams over consecutive parts of the file, each with its own sender
+  // thread and program (the kernel's work runs in the sender's context). 0: automatic (one
+  // per CPU, at most 2, for files of 64 MiB a stream or more; CSV framing: always one).
+  unsigned sockmap_streams = 0;
   // Aggregates the caller computes over the kept records. A backend that can aggregate in
   // the kernel (sockmap) then aggregates what it can there and does NOT return those
   // records from next(): the caller aggregates the records it gets and merges
