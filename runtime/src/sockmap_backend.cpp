@@ -511,8 +511,7 @@ class SockmapBackend final : public Backend {
 // newline near each even split (lines), at a record boundary (fixed). CSV cannot be cut
 // without reading it from the start (a newline may be inside quotes): one part. Fewer parts
 // when a record spans a split point to the end of the file.
-std::vector<ByteRange> split_at_records(const std::string& path, const Filter& filter, unsigned streams) {
-  OpenedFile file = open_regular_file(path, 0);
+std::vector<ByteRange> split_at_records(const OpenedFile& file, const Filter& filter, unsigned streams) {
   std::vector<ByteRange> parts;
   std::uint64_t begin = 0;
   for (unsigned i = 1; i < streams && filter.framing() != Framing::csv; ++i) {
@@ -604,13 +603,15 @@ constexpr std::uint64_t kMinBytesPerStream = 64ull << 20;
 std::unique_ptr<Backend> make_sockmap_backend(const std::string& path, const Filter& filter,
                                               const ScanOptions& options) {
   unsigned streams = options.sockmap_streams;
+  if (streams == 1) return std::make_unique<SockmapBackend>(path, filter, options);
+  OpenedFile file = open_regular_file(path, 0);
   if (streams == 0) {
     unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
-    std::uint64_t size = open_regular_file(path, 0).size;
-    streams = static_cast<unsigned>(std::min<std::uint64_t>({cpus, kMaxAutoStreams, std::max<std::uint64_t>(1, size / kMinBytesPerStream)}));
+    streams = static_cast<unsigned>(
+        std::min<std::uint64_t>({cpus, kMaxAutoStreams, std::max<std::uint64_t>(1, file.size / kMinBytesPerStream)}));
   }
   if (streams <= 1) return std::make_unique<SockmapBackend>(path, filter, options);
-  std::vector<ByteRange> parts = split_at_records(path, filter, streams);
+  std::vector<ByteRange> parts = split_at_records(file, filter, streams);
   if (parts.size() == 1) return std::make_unique<SockmapBackend>(path, filter, options);
   return std::make_unique<SockmapStreams>(path, filter, options, parts);
 }
