@@ -14,6 +14,7 @@
 #include "bpf/sk_msg_attach.hpp"
 #include "chunk_source.hpp"
 #include "record_matcher.hpp"
+#include "record_split.hpp"
 #include "resource_clock.hpp"
 #include "sk_msg_filter.h"
 #include "unique_fd.hpp"
@@ -104,13 +105,6 @@ std::vector<HostSetting> host_settings(const ScanOptions& options, const std::op
   if (aggregate) settings.push_back(*aggregate);
   return settings;
 }
-
-// Bytes [begin, end) of a file; end == kWholeFile: to its end.
-struct ByteRange {
-  static constexpr std::uint64_t kWholeFile = ~std::uint64_t{0};
-  std::uint64_t begin = 0;
-  std::uint64_t end = kWholeFile;
-};
 
 // One stream: a loopback pair with its own sk_msg program, fed [range) of the file.
 class SockmapBackend final : public Backend {
@@ -507,37 +501,6 @@ class SockmapBackend final : public Backend {
   std::thread sender_;
 };
 
-// Where the file can be cut into `streams` parts that each begin with a record: after a
-// newline near each even split (lines), at a record boundary (fixed). CSV cannot be cut
-// without reading it from the start (a newline may be inside quotes): one part. Fewer parts
-// when a record spans a split point to the end of the file.
-std::vector<ByteRange> split_at_records(const OpenedFile& file, const Filter& filter, unsigned streams) {
-  std::vector<ByteRange> parts;
-  std::uint64_t begin = 0;
-  for (unsigned i = 1; i < streams && filter.framing() != Framing::csv; ++i) {
-    std::uint64_t cut = file.size / streams * i;
-    if (filter.framing() == Framing::fixed) {
-      cut -= cut % std::max<std::uint32_t>(filter.record_size(), 1);
-    } else {
-      std::vector<char> block(1 << 20);
-      std::uint64_t at = cut;
-      cut = 0;
-      while (at < file.size && cut == 0) {
-        ssize_t n = ::pread(file.fd.get(), block.data(), block.size(), static_cast<off_t>(at));
-        if (n <= 0) break;
-        if (const void* nl = std::memchr(block.data(), '\n', static_cast<std::size_t>(n)))
-          cut = at + static_cast<std::uint64_t>(static_cast<const char*>(nl) - block.data()) + 1;
-        at += static_cast<std::uint64_t>(n);
-      }
-    }
-    if (cut <= begin || cut >= file.size) continue;
-    parts.push_back({begin, cut});
-    begin = cut;
-  }
-  parts.push_back({begin, ByteRange::kWholeFile});
-  return parts;
-}
-
 // Several streams over consecutive parts of the file, each with its own sender thread: the
 // kernel's work (copying the file into socket memory, the BPF scan) runs in the sender's
 // context, so it spreads over the CPUs. Their records come out in file order: a later
@@ -593,11 +556,6 @@ class SockmapStreams final : public Backend {
   std::optional<Aggregator> partials_;
 };
 
-// Automatic stream count: one per CPU, at most kMaxAutoStreams, for files big enough that
-// the second program load (a verifier run) is small beside the scan.
-constexpr unsigned kMaxAutoStreams = 2;
-constexpr std::uint64_t kMinBytesPerStream = 64ull << 20;
-
 }  // namespace
 
 std::unique_ptr<Backend> make_sockmap_backend(const std::string& path, const Filter& filter,
@@ -605,11 +563,7 @@ std::unique_ptr<Backend> make_sockmap_backend(const std::string& path, const Fil
   unsigned streams = options.sockmap_streams;
   if (streams == 1) return std::make_unique<SockmapBackend>(path, filter, options);
   OpenedFile file = open_regular_file(path, 0);
-  if (streams == 0) {
-    unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
-    streams = static_cast<unsigned>(
-        std::min<std::uint64_t>({cpus, kMaxAutoStreams, std::max<std::uint64_t>(1, file.size / kMinBytesPerStream)}));
-  }
+  if (streams == 0) streams = automatic_stream_count(file.size);
   if (streams <= 1) return std::make_unique<SockmapBackend>(path, filter, options);
   std::vector<ByteRange> parts = split_at_records(file, filter, streams);
   if (parts.size() == 1) return std::make_unique<SockmapBackend>(path, filter, options);

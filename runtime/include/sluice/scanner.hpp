@@ -54,6 +54,10 @@ SockmapDriver parse_driver(std::string_view name);  // throws UsageError
 std::string_view to_string(BackendKind kind);
 BackendKind parse_backend(std::string_view name);  // throws UsageError
 
+// Most parallel streams a scan (ScanOptions::sockmap_streams) or a remote request
+// (RemoteOptions::streams) may use: a bound on the sockets and threads of one scan.
+inline constexpr unsigned kMaxStreams = 64;
+
 struct ScanOptions {
   BackendKind backend = BackendKind::automatic;
   std::size_t buffer_size = std::size_t{1} << 20;  // read/uring chunk size (>= 64 KiB)
@@ -65,7 +69,7 @@ struct ScanOptions {
   // sockmap: parallel streams over consecutive parts of the file, each with its own sender
   // thread and program (the kernel's work runs in the sender's context). 0: automatic (one
   // per CPU, at most 2, for files of 64 MiB a stream or more; CSV framing: always one).
-  unsigned sockmap_streams = 0;
+  unsigned sockmap_streams = 0;  // at most kMaxStreams
   // Aggregates the caller computes over the kept records. A backend that can aggregate in
   // the kernel (sockmap) then aggregates what it can there and does NOT return those
   // records from next(): the caller aggregates the records it gets and merges
