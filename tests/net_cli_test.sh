@@ -66,7 +66,7 @@ remote() { ip netns exec "$CLI" "$SLUICE" scan --remote "$ADDR" "$@"; }
 
 start_server
 "$SLUICE" scan -e XQZSLUICE "$WORK/root/f.csv" >"$WORK/want"
-for place in "server" "client" "client --transport udp" "xdp --mode trim" "xdp" "tc --mode trim" "sockfilter --mode trim"; do
+for place in "server" "server --streams 3" "client --streams 2" "client" "client --transport udp" "xdp --mode trim" "xdp" "tc --mode trim" "sockfilter --mode trim"; do
   # shellcheck disable=SC2086
   remote --place $place -e XQZSLUICE f.csv >"$WORK/got" 2>"$WORK/err"
   rc=$?
@@ -96,6 +96,8 @@ expect_error "server placement is TCP" "--transport applies to --place client" -
 expect_error "--place needs --remote" "needs --remote" -- "$SLUICE" scan --place xdp -e x "$WORK/root/f.csv"
 expect_error "nobody listening" "connecting" -- ip netns exec "$CLI" "$SLUICE" scan --remote $SADDR:1 -e x f.csv
 expect_error "serve needs a root" "--root DIR is required" -- "$SLUICE" serve --listen 127.0.0.1:0
+expect_error "serve --max-streams bounded" "--max-streams must be 1..64" -- "$SLUICE" serve --root "$WORK/root" --max-streams 0
+expect_error "scan --streams bounded" "--streams: at most 64" -- remote --streams 65 -e x f.csv
 
 # A client killed mid-transfer leaves nothing attached (XDP and tcx are links: the kernel
 # detaches them when the process dies).

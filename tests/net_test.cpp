@@ -272,6 +272,23 @@ std::vector<Case> make_cases(const TempDir& dir) {
   return cases;
 }
 
+// The remote scan of a case prints exactly what the local read backend prints.
+::testing::AssertionResult same_as_local(const TempDir& dir, const Case& c, const RemoteOptions& o,
+                                         ServerThread& server, RemoteStats& rs) {
+  Output want = local_scan(dir.root() / c.file, c.spec);
+  Output got;
+  try {
+    got = remote_scan(c.file, c.spec, o, &rs);
+  } catch (const Error& e) {
+    return ::testing::AssertionFailure() << c.label << ": " << e.what() << "\nserver log:\n" << server.log();
+  }
+  if (got.count != want.count)
+    return ::testing::AssertionFailure() << c.label << ": " << got.count << " records, the read backend "
+                                         << want.count;
+  if (got.text != want.text) return ::testing::AssertionFailure() << c.label << ": the records differ";
+  return ::testing::AssertionSuccess();
+}
+
 class NetPlacement : public ::testing::TestWithParam<Config> {};
 
 TEST_P(NetPlacement, MatchesTheReadBackend) {
@@ -283,16 +300,8 @@ TEST_P(NetPlacement, MatchesTheReadBackend) {
   ServerThread server(ns, so);
   RemoteOptions o = options_for(GetParam(), server.address());
   for (const Case& c : make_cases(dir)) {
-    Output want = local_scan(dir.root() / c.file, c.spec);
     RemoteStats rs;
-    Output got;
-    try {
-      got = remote_scan(c.file, c.spec, o, &rs);
-    } catch (const Error& e) {
-      FAIL() << c.label << ": " << e.what() << "\nserver log:\n" << server.log();
-    }
-    ASSERT_EQ(got.count, want.count) << c.label;
-    ASSERT_TRUE(got.text == want.text) << c.label << ": the records differ";
+    ASSERT_TRUE(same_as_local(dir, c, o, server, rs));
     if (GetParam().placement == Placement::xdp) {
       EXPECT_EQ(rs.attach_mode, GetParam().xdp_generic ? "xdp generic" : "xdp native");
     }
@@ -330,11 +339,14 @@ TEST(NetServer, IdenticalRequestsReuseTheVerifiedProgram) {
     ServerThread server(ns, so);
     RemoteOptions o = options_for(kConfigs[0], server.address());
     Output want = local_scan(dir.root() / cases[1].file, cases[1].spec);
-    for (int round = 0; round < 3; ++round) {
+    for (int round = 0; round < 4; ++round) {
+      // Rounds 2 and 3 use two data connections: two programs, the first from the pool.
+      o.streams = round < 2 ? 1 : 2;
       RemoteStats rs;
       Output got = remote_scan(cases[1].file, cases[1].spec, o, &rs);
       ASSERT_TRUE(got.text == want.text) << "cache " << cache << " round " << round;
-      if (round == 0 || cache == 0) {
+      ASSERT_EQ(rs.streams, o.streams);
+      if (round == 0 || round == 2 || cache == 0) {  // round 2: the second program is new
         EXPECT_GT(rs.server_load_seconds, 0) << "cache " << cache << " round " << round;
       } else {
         EXPECT_EQ(rs.server_load_seconds, 0) << "round " << round << ": the program was loaded again";
@@ -346,6 +358,97 @@ TEST(NetServer, IdenticalRequestsReuseTheVerifiedProgram) {
     remote_scan(cases[2].file, cases[2].spec, o, &rs);
     EXPECT_GT(rs.server_load_seconds, 0);
   }
+}
+
+// ---- several data connections (TCP placements) ---------------------------------------------
+
+// Streams carry consecutive parts of the file, cut after a newline; the client reads them
+// in order. Byte-identical to the read backend for every count, with long records at the
+// cuts and one record spanning several of them.
+TEST(NetStreams, SeveralDataConnectionsMatchTheReadBackend) {
+  Namespaces ns;
+  REQUIRE_NAMESPACES(ns);
+  TempDir dir;
+  std::vector<Case> cases = make_cases(dir);
+  datasets::GenOptions g;
+  g.seed = 5;
+  g.size = 1u << 20;
+  g.literal_selectivity = datasets::parse_fraction("10%", "selectivity");
+  std::string body = generate(g);
+  // A 600 kB record from 20 % to 80 % of the file: every cut of 2..5 parts but the first
+  // lands inside it.
+  std::string spanning = body.substr(0, 300000);
+  spanning.resize(spanning.rfind('\n') + 1);
+  spanning += "XQZSLUICE" + std::string(600000, 's') + "\n" + body.substr(0, 600000);
+  cases.push_back({dir.write("spanning.csv", spanning), FixedStringSpec{{"XQZSLUICE"}}, "a record across the cuts"});
+  ServeOptions so;
+  so.root = dir.root().string();
+  so.max_streams = 5;
+  ServerThread server(ns, so);
+  for (const Config& c : {kConfigs[0], kConfigs[1]}) {
+    for (unsigned streams : {2u, 3u, 5u}) {
+      RemoteOptions o = options_for(c, server.address());
+      o.streams = streams;
+      for (const Case& k : cases) {
+        RemoteStats rs;
+        ASSERT_TRUE(same_as_local(dir, k, o, server, rs)) << c.name << ", " << streams << " streams";
+        EXPECT_GE(rs.streams, 1u);
+        EXPECT_LE(rs.streams, streams);
+        if (k.label == "1% literal") EXPECT_EQ(rs.streams, streams) << "a 2 MiB file of short records cuts evenly";
+        if (c.placement == Placement::server && std::filesystem::file_size(dir.root() / k.file) > 0)
+          EXPECT_EQ(rs.kernel_bytes_in, std::filesystem::file_size(dir.root() / k.file)) << k.label;
+      }
+    }
+  }
+  // The server holds a request to its own bound; without a wish, placement server takes
+  // one stream for a small file, as does placement client.
+  ServeOptions capped = so;
+  capped.max_streams = 2;
+  ServerThread small(ns, capped);
+  RemoteOptions o = options_for(kConfigs[0], small.address());
+  o.streams = 5;
+  RemoteStats rs;
+  EXPECT_TRUE(remote_scan("one.csv", FixedStringSpec{{"XQZSLUICE"}}, o, &rs).text ==
+              local_scan(dir.root() / "one.csv", FixedStringSpec{{"XQZSLUICE"}}).text);
+  EXPECT_EQ(rs.streams, 2u);
+  o.streams = 0;
+  remote_scan("one.csv", FixedStringSpec{{"XQZSLUICE"}}, o, &rs);
+  EXPECT_EQ(rs.streams, 1u);
+  EXPECT_EQ(server.server().counters().failed, 0u) << server.log();
+}
+
+// A later stream waits, blocked, while the client reads the ones before it. That is not
+// idleness: with an idle timeout shorter than that wait, the transfer still completes.
+TEST(NetStreams, ALaterStreamMayWaitLongerThanTheIdleTimeout) {
+  Namespaces ns;
+  REQUIRE_NAMESPACES(ns);
+  TempDir dir;
+  datasets::GenOptions g;
+  g.size = 48u << 20;  // a part larger than what socket buffers hold
+  g.literal_selectivity = datasets::parse_fraction("100%", "selectivity");
+  std::string file = dir.write("all.csv", generate(g));
+  ServeOptions so;
+  so.root = dir.root().string();
+  so.idle_timeout_seconds = 0.5;
+  ServerThread server(ns, so);
+  RemoteOptions o = options_for(kConfigs[1], server.address());  // client: the whole file crosses
+  o.streams = 2;
+  RemoteScanner scanner(file, FixedStringSpec{{"XQZSLUICE"}}, o);
+  Output got;
+  RecordBatch batch;
+  auto t0 = std::chrono::steady_clock::now();
+  while (scanner.next(batch)) {
+    for (std::string_view r : batch.records) {
+      got.text.append(r);
+      got.text += '\n';
+    }
+    if (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2))  // a slow consumer, for 2 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << "the consumer was not slow enough";
+  EXPECT_EQ(scanner.remote_stats().streams, 2u);
+  EXPECT_TRUE(got.text == local_scan(dir.root() / file, FixedStringSpec{{"XQZSLUICE"}}).text);
+  EXPECT_EQ(server.server().counters().failed, 0u) << server.log();
 }
 
 // ---- loss recovery -------------------------------------------------------------------------
@@ -600,6 +703,41 @@ TEST_F(NetHostile, MalformedMessagesAreRefused) {
   Message attach(FrameType::attach);
   attach.add(Tag::token, "0123456789abcdef");
   EXPECT_REFUSED(exchange(addr(), attach.encode()), ErrorCode::bad_request);
+  // More streams than any server grants.
+  Message many = request("data.csv", KeepAllSpec{});
+  many.add_u64(Tag::streams, kMaxStreams + 1);
+  EXPECT_REFUSED(exchange(addr(), many.encode()), ErrorCode::bad_parameter);
+  expect_still_serving();
+}
+
+// Data connections of a transfer with several streams: an index out of range, the same
+// index twice, or too few connections get errors; the server goes on serving.
+TEST_F(NetHostile, DataConnectionsMustMatchTheTransfer) {
+  start();
+  UniqueFd control = net::connect_to(net::resolve(addr(), false), 5);
+  Message r = request("data.csv", KeepAllSpec{});
+  r.add_u64(Tag::streams, 2);
+  std::string bytes = r.encode();
+  ASSERT_EQ(::send(control.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  net::set_nonblocking(control.get());
+  net::Channel ch(control.get(), -1);
+  std::optional<Message> accept = ch.receive(net::Clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(accept && accept->type() == FrameType::accept) << error_of(accept);
+  ASSERT_EQ(accept->required_u64(Tag::streams), 2u);
+  std::string token(accept->required(Tag::token));
+  Message beyond(FrameType::attach);
+  beyond.add(Tag::token, token).add_u64(Tag::stream, 2);
+  EXPECT_REFUSED(exchange(addr(), beyond.encode(), 1), ErrorCode::bad_request);
+  Message first(FrameType::attach);
+  first.add(Tag::token, token).add_u64(Tag::stream, 0);
+  UniqueFd data = net::connect_to(net::resolve(addr(), false), 5);
+  std::string f = first.encode();
+  ASSERT_EQ(::send(data.get(), f.data(), f.size(), MSG_NOSIGNAL), static_cast<ssize_t>(f.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_REFUSED(exchange(addr(), first.encode(), 1), ErrorCode::bad_request);  // stream 0 again
+  // Stream 1 never comes: the request times out with an error on the control connection.
+  std::optional<Message> reply = ch.receive(net::Clock::now() + std::chrono::seconds(5));
+  EXPECT_REFUSED(reply, ErrorCode::timeout);
   expect_still_serving();
 }
 
@@ -621,17 +759,20 @@ TEST_F(NetHostile, BusyServerSaysSo) {
 TEST_F(NetHostile, ClientsThatDisconnectMidStream) {
   start();
   std::uint64_t failed_before = server_->server().counters().failed;
-  for (const Config& c : {kConfigs[0], kConfigs[1], kConfigs[2], kConfigs[4]}) {
-    RemoteOptions o = options_for(c, addr());
+  std::vector<RemoteOptions> clients;
+  for (const Config& c : {kConfigs[0], kConfigs[1], kConfigs[2], kConfigs[4]}) clients.push_back(options_for(c, addr()));
+  clients.push_back(clients[0]);
+  clients.back().streams = 3;  // three sending threads, each blocked on its own connection
+  for (const RemoteOptions& o : clients) {
     RemoteScanner scanner("big.csv", KeepAllSpec{}, o);
     RecordBatch batch;
-    ASSERT_TRUE(scanner.next(batch)) << c.name;
+    ASSERT_TRUE(scanner.next(batch)) << to_string(o.placement) << " " << o.streams << " streams";
     // Destroyed mid-file: sockets close, the receive program detaches.
   }
   // Each session notices (EPIPE, or EOF on the control connection) and ends as failed.
-  for (int i = 0; i < 100 && server_->server().counters().failed < failed_before + 4; ++i)
+  for (int i = 0; i < 100 && server_->server().counters().failed < failed_before + clients.size(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(server_->server().counters().failed, failed_before + 4) << server_->log();
+  EXPECT_EQ(server_->server().counters().failed, failed_before + clients.size()) << server_->log();
   EXPECT_EQ(server_->server().counters().active, 0u);
   expect_still_serving();
   // A client that vanishes right after its request.
@@ -649,6 +790,10 @@ TEST_F(NetHostile, StopEndsEverySessionAndReleasesItsKernelObjects) {
   RemoteScanner scanner("big.csv", KeepAllSpec{}, o);
   RecordBatch batch;
   ASSERT_TRUE(scanner.next(batch));
+  o.streams = 3;  // and a transfer whose later streams wait, blocked, behind the first
+  RemoteScanner three("big.csv", KeepAllSpec{}, o);
+  RecordBatch other;
+  ASSERT_TRUE(three.next(other));
   auto t0 = std::chrono::steady_clock::now();
   server_.reset();  // stop() + run() returns when every session has unwound
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
@@ -656,6 +801,12 @@ TEST_F(NetHostile, StopEndsEverySessionAndReleasesItsKernelObjects) {
   EXPECT_THROW(
       {
         while (scanner.next(batch)) {
+        }
+      },
+      Error);
+  EXPECT_THROW(
+      {
+        while (three.next(other)) {
         }
       },
       Error);

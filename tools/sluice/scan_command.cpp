@@ -123,7 +123,7 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   io_opts.add_options()
       ("backend,b", po::value<std::string>()->default_value("auto"), "read, uring, mmap, sockmap or auto")
       ("driver", po::value<std::string>()->default_value("sendfile"), "sockmap: sendfile, uring or write")
-      ("streams", po::value<unsigned>()->default_value(0), "sockmap: parallel streams over parts of the file (0: one per CPU, at most 2, for files of 64 MiB a stream)")
+      ("streams", po::value<unsigned>()->default_value(0), "sockmap, and --remote over TCP: parallel streams over parts of the file (0: automatic: one per CPU, at most 2, for files of 64 MiB a stream; remote: the server's choice)")
       ("buffer-size", po::value<std::size_t>()->default_value(std::size_t{1} << 20), "bytes per read (read/uring)")
       ("queue-depth", po::value<unsigned>()->default_value(4), "reads in flight (uring)")
       ("direct", po::bool_switch(), "O_DIRECT reads, bypassing the page cache (uring)")
@@ -224,7 +224,8 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
   req.options.direct = vm["direct"].as<bool>();
   req.options.driver = parse_driver(vm["driver"].as<std::string>());
   req.options.sockmap_streams = vm["streams"].as<unsigned>();
-  if (req.options.sockmap_streams > 64) throw UsageError("--streams: at most 64");
+  if (req.options.sockmap_streams > kMaxStreams)
+    throw UsageError("--streams: at most " + std::to_string(kMaxStreams));
   if (req.options.direct && req.options.backend != BackendKind::uring)
     throw UsageError("--direct needs --backend uring");
   req.count = vm["count"].as<bool>();
@@ -278,6 +279,7 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
     r.timeout_seconds = vm["timeout"].as<double>();
     if (r.timeout_seconds <= 0) throw UsageError("--timeout must be positive");
     r.count_input_records = req.options.count_input_records;
+    r.streams = req.options.sockmap_streams;
     req.remote = r;
   } else {
     for (const char* o : {"transport", "xdp-generic", "tc-clsact"})
@@ -292,6 +294,7 @@ std::optional<ScanRequest> parse(const std::vector<std::string>& args) {
 std::string remote_stats_json(const RemoteStats& r) {
   std::string j = "{\"placement\":" + json_quote(r.placement) + ",\"attach\":" + json_quote(r.attach_mode);
   auto num = [&](const char* k, auto v) { j += std::string(",\"") + k + "\":" + std::to_string(v); };
+  num("streams", r.streams);
   num("file_bytes", r.file_bytes);
   num("datagrams", r.datagrams);
   num("datagrams_received", r.datagrams_received);

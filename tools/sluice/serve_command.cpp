@@ -61,6 +61,7 @@ int serve_command(const std::vector<std::string>& args) {
       ("drop-every", po::value<std::uint64_t>()->default_value(0), "fault injection: discard every Nth UDP datagram")
       ("no-openat2", po::bool_switch(), "resolve paths with an O_NOFOLLOW walk (refuses every symlink)")
       ("program-cache", po::value<unsigned>()->default_value(8), "verified server-side programs kept for identical requests (0: none)")
+      ("max-streams", po::value<unsigned>()->default_value(4), "TCP data connections one request may use (each a sending thread)")
       ("quiet,q", po::bool_switch(), "no log lines on stderr")
       ("help,h", "show this help");
   ServeOptions o;
@@ -84,6 +85,9 @@ int serve_command(const std::vector<std::string>& args) {
     o.use_openat2 = !vm["no-openat2"].as<bool>();
     o.program_cache = vm["program-cache"].as<unsigned>();
     if (o.program_cache > 256) throw UsageError("--program-cache must be 0..256");
+    o.max_streams = vm["max-streams"].as<unsigned>();
+    if (o.max_streams < 1 || o.max_streams > kMaxStreams)
+      throw UsageError("--max-streams must be 1.." + std::to_string(kMaxStreams));
     quiet = vm["quiet"].as<bool>();
     if (o.max_clients < 1 || o.max_clients > 1024) throw UsageError("--max-clients must be 1..1024");
     if (o.request_timeout_seconds <= 0 || o.idle_timeout_seconds <= 0) throw UsageError("timeouts must be positive");

@@ -79,12 +79,17 @@ struct RemoteOptions {
   bool tc_clsact = false;                // tc: a clsact qdisc filter (netlink), not a tcx link
   bool count_input_records = false;      // fill ScanStats::records_in (costs a newline count)
   double timeout_seconds = 30;           // no progress for this long: the scan fails
+  // TCP placements: data connections over consecutive parts of the file, read in order
+  // (at most kMaxStreams). 0: the server chooses (placement server: one per server CPU, at
+  // most 2, for files of 64 MiB a stream; placement client: one); it may grant fewer.
+  unsigned streams = 0;
 };
 
 // What the transfer did, beyond ScanStats.
 struct RemoteStats {
   std::string placement;             // "server", "xdp/trim", "client/udp", ...
   std::string attach_mode;           // "xdp native", "xdp generic", "tc tcx", "tc clsact", "socket filter"
+  unsigned streams = 1;              // TCP data connections the transfer used
   std::uint64_t file_bytes = 0;      // size of the remote file
   std::uint64_t payload_bytes = 0;   // bytes of records the client's socket received
   std::uint64_t datagrams = 0;       // datagrams the server sent (first transmissions)
@@ -135,6 +140,9 @@ struct ServeOptions {
   std::uint32_t max_datagram_size = 9000;  // largest UDP payload a client may ask for
   bool use_openat2 = true;           // false: resolve paths with an O_NOFOLLOW walk (tests)
   unsigned program_cache = 8;        // verified sk_msg programs kept for identical requests (0: none)
+  // TCP data connections one request may use (each a sending thread and, for placement
+  // server, its own program): the client's wish or the automatic count is held to this.
+  unsigned max_streams = 4;
   std::function<void(const std::string&)> log;  // one line per event; empty: silent
 };
 

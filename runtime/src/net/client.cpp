@@ -96,9 +96,10 @@ struct RemoteScanner::Impl {
   std::uint64_t received = 0;  // payload bytes received
 
   // TCP
-  UniqueFd data;
+  std::vector<UniqueFd> data;  // one per stream, over consecutive parts of the file
+  std::size_t reading = 0;     // the stream being read; later ones wait in their socket buffers
   std::vector<char> buffer;
-  bool data_eof = false;
+  bool data_eof = false;       // every stream ended
 
   // UDP
   UniqueFd udp;
@@ -149,6 +150,8 @@ struct RemoteScanner::Impl {
         .add(Tag::placement, to_string(o.placement))
         .add(Tag::transport, to_string(transport))
         .add(Tag::mode, to_string(o.mode));
+    if (o.streams > kMaxStreams) throw UsageError("streams: at most " + std::to_string(kMaxStreams));
+    if (o.streams > 0 && transport == Transport::tcp) request.add_u64(Tag::streams, o.streams);
     net::encode_filter(request, spec);
     if (transport == Transport::tcp) {
       start_tcp(request);
@@ -178,28 +181,38 @@ struct RemoteScanner::Impl {
     Message accept = receive(FrameType::accept, options.timeout_seconds);
     rstats.file_bytes = accept.required_u64(Tag::file_size);
     rstats.server_load_seconds = static_cast<double>(accept.optional_u64(Tag::load_seconds_us).value_or(0)) / 1e6;
-    data = net::connect_to(server, options.timeout_seconds);
-    int size = 4 << 20;
-    ::setsockopt(data.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    Message attach(FrameType::attach);
-    attach.add(Tag::token, accept.required(Tag::token));
-    Channel(data.get(), -1).send(attach, after(options.timeout_seconds));
-    net::set_nonblocking(data.get());
+    std::uint64_t streams = accept.optional_u64(Tag::streams).value_or(1);
+    if (streams < 1 || streams > kMaxStreams || (options.streams > 0 && streams > options.streams))
+      fail(path + ": the server offered " + std::to_string(streams) + " data connections");
+    rstats.streams = static_cast<unsigned>(streams);
+    // Every data connection at once (the server starts when all have arrived); each says
+    // which part of the file it carries.
+    for (std::uint64_t i = 0; i < streams; ++i) {
+      UniqueFd fd = net::connect_to(server, options.timeout_seconds);
+      int size = 4 << 20;
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+      Message attach(FrameType::attach);
+      attach.add(Tag::token, accept.required(Tag::token)).add_u64(Tag::stream, i);
+      Channel(fd.get(), -1).send(attach, after(options.timeout_seconds));
+      net::set_nonblocking(fd.get());
+      data.push_back(std::move(fd));
+    }
     buffer.resize(kStreamBuffer);
   }
 
   bool next_tcp(RecordBatch& batch) {
     while (batch.records.empty() && !done) {
       if (!data_eof) {
-        ssize_t n = ::recv(data.get(), buffer.data(), buffer.size(), 0);
+        ssize_t n = ::recv(data[reading].get(), buffer.data(), buffer.size(), 0);
         if (n > 0) {
           received += static_cast<std::uint64_t>(n);
           last_activity = Clock::now();
           matcher.feed(std::span<const char>(buffer.data(), static_cast<std::size_t>(n)), batch.records);
           continue;
         }
-        if (n == 0) {
-          data_eof = true;
+        if (n == 0) {  // this part is complete; the next one follows it in the file
+          data[reading].reset();
+          data_eof = ++reading == data.size();
           continue;
         }
         if (errno == EINTR) continue;
@@ -212,7 +225,7 @@ struct RemoteScanner::Impl {
             pending_end = std::move(*m);
           }
         }
-        pollfd pfd[2] = {{data.get(), POLLIN, 0}, {control_fd.get(), POLLIN, 0}};
+        pollfd pfd[2] = {{data[reading].get(), POLLIN, 0}, {control_fd.get(), POLLIN, 0}};
         ::poll(pfd, pending_end ? 1 : 2, 100);
         check_stalled();
         continue;

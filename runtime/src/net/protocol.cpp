@@ -187,7 +187,8 @@ std::optional<Message> FrameReader::next() {
   buffer_.erase(0, kFrameHeaderSize + h.body_length);
   // Critical fields unknown to this version make the message unusable.
   for (const Field& f : m.fields())
-    if (f.tag < 0x80 && !(f.tag >= 1 && f.tag <= 16) && !(f.tag >= 20 && f.tag <= 39))
+    if (f.tag < 0x80 && !(f.tag >= 1 && f.tag <= static_cast<std::uint8_t>(Tag::kLastRequestTag)) &&
+        !(f.tag >= static_cast<std::uint8_t>(Tag::token) && f.tag <= static_cast<std::uint8_t>(Tag::kLastReplyTag)))
       throw ProtocolError(ErrorCode::bad_request, "unknown critical field " + std::to_string(f.tag));
   return m;
 }

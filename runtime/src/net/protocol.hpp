@@ -57,6 +57,8 @@ enum class Tag : std::uint8_t {
   udp_port = 14,
   datagram_size = 15,
   window = 16,
+  streams = 17,  // request: TCP data connections wanted (0: the server chooses); accept: granted
+  kLastRequestTag = streams,
   // replies and transfer
   token = 20,
   file_id = 21,
@@ -78,6 +80,8 @@ enum class Tag : std::uint8_t {
   kernel_bytes_in = 37,
   boundary_bytes = 38,
   max_window = 39,
+  stream = 40,  // attach: which data connection of the transfer this is (0-based)
+  kLastReplyTag = stream,
   // optional from here on
   server_version = 0x80,
 };

@@ -12,16 +12,19 @@
 #include "net/protocol.hpp"
 #include "bpf/sk_msg_attach.hpp"
 #include "net/socket.hpp"
+#include "record_split.hpp"
 #include "net_proto.h"
 #include "sk_msg_filter.h"
 #include "unique_fd.hpp"
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -72,12 +75,6 @@ struct ThreadCpu {
     return static_cast<std::uint64_t>(t.tv_sec) * 1000000u + static_cast<std::uint64_t>(t.tv_usec);
   }
 };
-
-void add_cpu(Message& m, const ThreadCpu& from) {
-  ThreadCpu to = ThreadCpu::now();
-  m.add_u64(Tag::user_cpu_us, ThreadCpu::us(to.user) - ThreadCpu::us(from.user));
-  m.add_u64(Tag::system_cpu_us, ThreadCpu::us(to.system) - ThreadCpu::us(from.system));
-}
 
 void block_sigpipe() {
   // A write to a closed connection raises SIGPIPE in this thread (sendfile has no
@@ -140,8 +137,9 @@ struct ServerState {
 
   struct Pending {
     net::SocketAddress peer;
-    UniqueFd fd;
-    bool ready = false;
+    std::vector<UniqueFd> fds;  // the transfer's data connections, by stream index
+    std::size_t attached = 0;
+    bool ready() const { return attached == fds.size(); }
   };
   struct Worker {
     std::thread thread;
@@ -213,6 +211,16 @@ struct Server::Impl : net::ServerState {
 
 namespace {
 
+// One data connection of a TCP transfer: its part of the file and, when the server filters,
+// its own program (per-CPU scratch maps are not shared between streams that run at once).
+struct DataStream {
+  ByteRange range;
+  std::unique_ptr<LoadedFilterObject> object;
+  bool cached = false;  // the program came from the pool (no verifier run for this request)
+  UniqueFd socket;
+  std::uint64_t sent = 0;
+};
+
 class Session {
  public:
   Session(net::ServerState& impl, Channel& control, const net::SocketAddress& peer)
@@ -224,10 +232,16 @@ class Session {
   const std::string& describe() const { return what_; }
 
  private:
-  void serve_tcp(bool filter_on_server);
+  void serve_tcp(const Message& request, bool filter_on_server);
+  unsigned stream_count(const Message& request, bool filter_on_server) const;
+  std::string load_programs(std::vector<DataStream>& streams);
+  void send_streams(std::vector<DataStream>& streams);
+  void send_part(DataStream& stream, std::atomic<Clock::rep>& last_progress);
+  void add_cpu(Message& m) const;
+  void add_helper_cpu(const ThreadCpu& start);
   void serve_udp(const Message& request);
-  UniqueFd await_data_connection(const std::string& token);
-  void finish(Message end);
+  std::vector<UniqueFd> await_data_connections(const std::string& token);
+  void finish(Message end, const std::vector<DataStream>& streams);
 
   net::ServerState& impl_;
   Channel& control_;
@@ -238,7 +252,9 @@ class Session {
   Placement placement_ = Placement::server;
   bool accepted_ = false;
   std::string what_;
-  ThreadCpu cpu_start_{};
+  ThreadCpu cpu_start_{};                       // this thread's, from the start of the transfer
+  std::atomic<std::uint64_t> helper_user_us_{0};  // and the CPU of its other sending threads
+  std::atomic<std::uint64_t> helper_system_us_{0};
 };
 
 void Session::serve(const Message& request) {
@@ -267,59 +283,104 @@ void Session::serve(const Message& request) {
           " " + filter_->name() + " '" + shown + "' (" + std::to_string(file_.size) + " bytes)";
   cpu_start_ = ThreadCpu::now();
   if (transport == Transport::tcp)
-    serve_tcp(placement == Placement::server);
+    serve_tcp(request, placement == Placement::server);
   else
     serve_udp(request);
 }
 
-UniqueFd Session::await_data_connection(const std::string& token) {
+std::vector<UniqueFd> Session::await_data_connections(const std::string& token) {
   std::unique_lock lock(impl_.mutex);
   auto deadline = after(impl_.options.request_timeout_seconds);
   auto it = impl_.pending.find(token);
-  while (!it->second.ready && !impl_.stopping) {
-    if (impl_.changed.wait_until(lock, deadline) == std::cv_status::timeout && !it->second.ready) break;
+  while (!it->second.ready() && !impl_.stopping) {
+    if (impl_.changed.wait_until(lock, deadline) == std::cv_status::timeout && !it->second.ready()) break;
   }
-  UniqueFd fd = std::move(it->second.fd);
-  bool ready = it->second.ready;
+  bool ready = it->second.ready();
+  std::vector<UniqueFd> fds = std::move(it->second.fds);
   impl_.pending.erase(it);
   if (impl_.stopping) throw ProtocolError(ErrorCode::unavailable, "the server is shutting down");
-  if (!ready) throw ProtocolError(ErrorCode::timeout, "the data connection did not arrive in time");
-  return fd;
+  if (!ready) throw ProtocolError(ErrorCode::timeout, "the data connections did not arrive in time");
+  return fds;
 }
 
-void Session::serve_tcp(bool filter_on_server) {
-  std::unique_ptr<LoadedFilterObject> object;
-  std::string program_key;
-  bool cached = false;
-  if (filter_on_server) {
-    // The verifier runs here (or ran for an identical program earlier), before any data is sent.
-    std::vector<char> sample(static_cast<std::size_t>(std::min<std::uint64_t>(file_.size, 64 * 1024)));
-    ssize_t n = sample.empty() ? 0 : ::pread(file_.fd.get(), sample.data(), sample.size(), 0);
-    sample.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    Filter tuned = filter_->tuned_for(sample);
-    program_key = "sk_msg_filter/" + tuned.name() + "/";
-    program_key.append(reinterpret_cast<const char*>(tuned.params().data()), tuned.params().size());
-    object = impl_.programs.take(program_key);
-    cached = object != nullptr;
-    if (!object) {
+// How many data connections a TCP transfer uses: the client's wish within the server's
+// bound; by default, when the server filters, one per CPU (at most 2, for files of 64 MiB a
+// stream: the sk_msg scan runs in the sending thread's context, so streams spread it over
+// the CPUs), and one when it only sends (the network is then the bound).
+unsigned Session::stream_count(const Message& request, bool filter_on_server) const {
+  std::uint64_t wanted = request.optional_u64(Tag::streams).value_or(0);
+  if (wanted > kMaxStreams)
+    throw ProtocolError(ErrorCode::bad_parameter, "streams " + std::to_string(wanted) + " is outside 0.." +
+                                                      std::to_string(kMaxStreams));
+  unsigned n = wanted > 0 ? static_cast<unsigned>(wanted) : filter_on_server ? automatic_stream_count(file_.size) : 1;
+  return std::clamp(n, 1u, std::max(1u, impl_.options.max_streams));
+}
+
+// Every stream's program, from the pool or loaded, the loads at the same time (each is a
+// verifier run, on its own CPU). The verifier thus runs before any data is sent.
+std::string Session::load_programs(std::vector<DataStream>& streams) {
+  std::vector<char> sample(static_cast<std::size_t>(std::min<std::uint64_t>(file_.size, 64 * 1024)));
+  ssize_t n = sample.empty() ? 0 : ::pread(file_.fd.get(), sample.data(), sample.size(), 0);
+  sample.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  Filter tuned = filter_->tuned_for(sample);
+  std::string key = "sk_msg_filter/" + tuned.name() + "/";
+  key.append(reinterpret_cast<const char*>(tuned.params().data()), tuned.params().size());
+  std::vector<std::exception_ptr> errors(streams.size());
+  std::vector<std::thread> loaders;
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    streams[i].object = impl_.programs.take(key);
+    streams[i].cached = streams[i].object != nullptr;
+    if (streams[i].cached) continue;
+    loaders.emplace_back([&, i] {
+      ThreadCpu start = ThreadCpu::now();
       try {
-        object = std::make_unique<LoadedFilterObject>(
+        streams[i].object = std::make_unique<LoadedFilterObject>(
             "sk_msg_filter", tuned, std::vector<HostSetting>{{"sluice_pass_to_peer", 1}, {"sluice_count_records", 0}});
-      } catch (const Error& e) {
-        kernel_failure(e);
+      } catch (...) {
+        errors[i] = std::current_exception();
       }
+      add_helper_cpu(start);
+    });
+  }
+  for (std::thread& t : loaders) t.join();
+  for (const std::exception_ptr& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Error& error) {
+      kernel_failure(error);
     }
   }
+  return key;
+}
+
+void Session::serve_tcp(const Message& request, bool filter_on_server) {
+  std::vector<ByteRange> parts = split_at_records(file_, *filter_, stream_count(request, filter_on_server));
+  std::vector<DataStream> streams(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) streams[i].range = parts[i];
+  std::string program_key;
+  if (filter_on_server) program_key = load_programs(streams);
+
   std::string token = net::random_token();
   {
     std::lock_guard lock(impl_.mutex);
-    impl_.pending[token].peer = peer_;
+    net::ServerState::Pending& pending = impl_.pending[token];
+    pending.peer = peer_;
+    pending.fds.resize(streams.size());
   }
   Message accept(FrameType::accept);
-  accept.add(Tag::token, token).add_u64(Tag::file_size, file_.size);
-  if (object && !cached) {  // (a cached program cost no load for this request: fields absent)
-    accept.add_u64(Tag::load_seconds_us, static_cast<std::uint64_t>(object->load_info().load_seconds * 1e6));
-    accept.add_u64(Tag::verified_insns, object->load_info().verified_instructions);
+  accept.add(Tag::token, token).add_u64(Tag::file_size, file_.size).add_u64(Tag::streams, streams.size());
+  // Loads that ran for this request (programs from the pool cost none: fields absent).
+  double load_seconds = 0;
+  std::optional<std::uint64_t> verified;
+  for (const DataStream& st : streams)
+    if (st.object && !st.cached) {
+      load_seconds = std::max(load_seconds, st.object->load_info().load_seconds);  // they ran in parallel
+      verified = st.object->load_info().verified_instructions;
+    }
+  if (verified) {
+    accept.add_u64(Tag::load_seconds_us, static_cast<std::uint64_t>(load_seconds * 1e6));
+    accept.add_u64(Tag::verified_insns, *verified);
   }
   try {
     control_.send(accept, after(impl_.options.request_timeout_seconds));
@@ -329,75 +390,167 @@ void Session::serve_tcp(bool filter_on_server) {
     throw;
   }
   accepted_ = true;
-  UniqueFd data = await_data_connection(token);
-  net::ServerState::LiveSocket live(impl_, data.get());
-  int flags = ::fcntl(data.get(), F_GETFL);
-  ::fcntl(data.get(), F_SETFL, flags & ~O_NONBLOCK);
+  std::vector<UniqueFd> sockets = await_data_connections(token);
+  for (std::size_t i = 0; i < streams.size(); ++i) streams[i].socket = std::move(sockets[i]);
+  send_streams(streams);
+
+  std::uint64_t sent = 0, kept = 0, kernel_in = 0, boundary = 0;
+  for (const DataStream& st : streams) {
+    sent += st.sent;
+    if (!st.object) {
+      kept += st.sent;
+      continue;
+    }
+    sluice_sk_msg_stats k = read_sk_msg_stats(st.object->map_fd("stats"));
+    if (k.errors > 0)
+      throw ProtocolError(ErrorCode::kernel, "the kernel could not remove dropped records from " +
+                                                 std::to_string(k.errors) + " window(s); the data sent is unusable");
+    kept += k.bytes_kept;
+    kernel_in += k.bytes_in;
+    boundary += k.boundary_bytes;
+  }
+  Message end(FrameType::end);
+  end.add_u64(Tag::bytes_sent, sent).add_u64(Tag::bytes_kept, kept);
+  if (filter_on_server) end.add_u64(Tag::kernel_bytes_in, kernel_in).add_u64(Tag::boundary_bytes, boundary);
+  // Detached and empty: a later request with the same filter may reuse them.
+  for (DataStream& st : streams)
+    if (st.object) impl_.programs.give(program_key, std::move(st.object));
+  finish(std::move(end), streams);
+}
+
+// Every stream sends at the same time, stream 0 from this thread. The client reads them in
+// order, so a later stream may wait for the ones before it: the transfer is idle only when
+// no stream moves. The first failure ends every stream (the client cannot use the rest).
+void Session::send_streams(std::vector<DataStream>& streams) {
+  std::atomic<Clock::rep> last_progress{Clock::now().time_since_epoch().count()};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  auto run = [&](std::size_t i) {
+    ThreadCpu start = ThreadCpu::now();
+    try {
+      send_part(streams[i], last_progress);
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      for (DataStream& other : streams) ::shutdown(other.socket.get(), SHUT_RDWR);
+    }
+    if (i > 0) add_helper_cpu(start);
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t i = 1; i < streams.size(); ++i) helpers.emplace_back(run, i);
+  run(0);
+  for (std::thread& t : helpers) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// One data connection: its part of the file with sendfile, through its sk_msg program when
+// the server filters. Everything attached is detached before the FIN.
+void Session::send_part(DataStream& st, std::atomic<Clock::rep>& last_progress) {
+  int fd = st.socket.get();
+  net::ServerState::LiveSocket live(impl_, fd);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  // Short waits, so a stream queued behind the earlier ones looks at the transfer's progress.
+  double wait = std::min(1.0, impl_.options.idle_timeout_seconds);
   timeval tv{};
-  tv.tv_sec = static_cast<time_t>(impl_.options.idle_timeout_seconds);
-  tv.tv_usec = static_cast<suseconds_t>((impl_.options.idle_timeout_seconds - static_cast<double>(tv.tv_sec)) * 1e6);
-  ::setsockopt(data.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  tv.tv_sec = static_cast<time_t>(wait);
+  tv.tv_usec = static_cast<suseconds_t>((wait - static_cast<double>(tv.tv_sec)) * 1e6);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  auto idle = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(impl_.options.idle_timeout_seconds));
 
   std::unique_ptr<SkMsgAttachment> attachment;
   std::unique_ptr<SockmapEntry> entry;
-  if (object) {
+  if (st.object) {
     try {
       // Attach before inserting: a socket picks up the map's programs when it is added.
-      attachment = std::make_unique<SkMsgAttachment>(object->program_fd("sluice_sk_msg"), object->map_fd("sock_in"));
-      entry = std::make_unique<SockmapEntry>(object->map_fd("sock_in"), data.get());
+      attachment = std::make_unique<SkMsgAttachment>(st.object->program_fd("sluice_sk_msg"), st.object->map_fd("sock_in"));
+      entry = std::make_unique<SockmapEntry>(st.object->map_fd("sock_in"), fd);
     } catch (const Error& e) {
       kernel_failure(e);
     }
   }
-  off_t offset = 0;
-  std::size_t chunk = object ? SLUICE_SK_MSG_SEND_CHUNK : kClientChunk;
-  while (static_cast<std::uint64_t>(offset) < file_.size) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_.size - static_cast<std::uint64_t>(offset), chunk));
-    ssize_t n = ::sendfile(data.get(), file_.fd.get(), &offset, want);
-    if (n > 0) continue;
+  off_t offset = static_cast<off_t>(st.range.begin);
+  const std::uint64_t end = std::min(st.range.end, file_.size);
+  const std::size_t chunk = st.object ? SLUICE_SK_MSG_SEND_CHUNK : kClientChunk;
+  while (static_cast<std::uint64_t>(offset) < end) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(end - static_cast<std::uint64_t>(offset), chunk));
+    ssize_t n = ::sendfile(fd, file_.fd.get(), &offset, want);
+    if (n > 0) {
+      st.sent += static_cast<std::uint64_t>(n);
+      last_progress = Clock::now().time_since_epoch().count();
+      continue;
+    }
     if (n == 0) break;  // the file shrank: what there was is what is sent
     if (errno == EINTR) continue;
     if (impl_.stop_requested()) throw ProtocolError(ErrorCode::unavailable, "the server is shutting down");
-    if (errno == EAGAIN) throw ProtocolError(ErrorCode::timeout, "the client stopped reading");
+    if (errno == EAGAIN) {
+      if (Clock::now() - Clock::time_point(Clock::duration(last_progress.load())) > idle)
+        throw ProtocolError(ErrorCode::timeout, "the client stopped reading");
+      continue;
+    }
     if (errno == EPIPE || errno == ECONNRESET) throw ProtocolError(ErrorCode::io, "the client went away mid-stream");
     throw ProtocolError(ErrorCode::io, std::string("sending the file: ") + std::strerror(errno));
-  }
-  Message end(FrameType::end);
-  end.add_u64(Tag::bytes_sent, static_cast<std::uint64_t>(offset));
-  if (object) {
-    sluice_sk_msg_stats k = read_sk_msg_stats(object->map_fd("stats"));
-    if (k.errors > 0)
-      throw ProtocolError(ErrorCode::kernel, "the kernel could not remove dropped records from " +
-                                                 std::to_string(k.errors) + " window(s); the data sent is unusable");
-    end.add_u64(Tag::bytes_kept, k.bytes_kept);
-    end.add_u64(Tag::kernel_bytes_in, k.bytes_in);
-    end.add_u64(Tag::boundary_bytes, k.boundary_bytes);
-  } else {
-    end.add_u64(Tag::bytes_kept, static_cast<std::uint64_t>(offset));
   }
   // Out of the sockmap and detached before the connection ends; then FIN.
   entry.reset();
   attachment.reset();
-  ::shutdown(data.get(), SHUT_WR);
-  // Detached and empty: the next request with the same filter may reuse it.
-  if (object) impl_.programs.give(program_key, std::move(object));
-  finish(std::move(end));
+  ::shutdown(fd, SHUT_WR);
 }
 
-// END, then wait for the client's DONE, then the summary.
-void Session::finish(Message end) {
-  add_cpu(end, cpu_start_);
+// END, then wait for the client's DONE, then the summary. The client may still be reading
+// what the data connections hold (a slow consumer, a later stream behind an earlier one):
+// while those queues shrink, it is not idle.
+void Session::finish(Message end, const std::vector<DataStream>& streams) {
+  add_cpu(end);
   control_.send(end, after(impl_.options.idle_timeout_seconds));
+  auto unacknowledged = [&] {
+    std::uint64_t total = 0;
+    for (const DataStream& st : streams) {
+      int queued = 0;
+      if (st.socket && ::ioctl(st.socket.get(), SIOCOUTQ, &queued) == 0) total += static_cast<std::uint64_t>(queued);
+    }
+    return total;
+  };
+  const auto idle = std::chrono::duration<double>(impl_.options.idle_timeout_seconds);
+  const double wait = std::min(1.0, impl_.options.idle_timeout_seconds);
+  std::uint64_t queued = unacknowledged();
+  Clock::time_point moved = Clock::now();
   while (true) {
-    std::optional<Message> m = control_.receive(after(impl_.options.idle_timeout_seconds));
+    std::optional<Message> m;
+    try {
+      m = control_.receive(after(wait));
+    } catch (const ProtocolError& e) {
+      if (e.code() != ErrorCode::timeout) throw;
+      std::uint64_t now_queued = unacknowledged();
+      if (now_queued != queued) {
+        queued = now_queued;
+        moved = Clock::now();
+      } else if (Clock::now() - moved > idle) {
+        throw ProtocolError(ErrorCode::timeout, "the client did not confirm the end of the transfer");
+      }
+      continue;
+    }
     if (!m) throw ProtocolError(ErrorCode::io, "the client closed the connection before confirming");
     if (m->type() == FrameType::done) break;
     if (m->type() == FrameType::ack || m->type() == FrameType::nack) continue;  // late, harmless
     net::expect_type(*m, FrameType::done);
   }
   Message summary(FrameType::summary);
-  add_cpu(summary, cpu_start_);
+  add_cpu(summary);
   control_.send(summary, after(impl_.options.request_timeout_seconds));
+}
+
+// The CPU a helper thread of this session spent since `start` (call from that thread).
+void Session::add_helper_cpu(const ThreadCpu& start) {
+  ThreadCpu stop = ThreadCpu::now();
+  helper_user_us_ += ThreadCpu::us(stop.user) - ThreadCpu::us(start.user);
+  helper_system_us_ += ThreadCpu::us(stop.system) - ThreadCpu::us(start.system);
+}
+
+void Session::add_cpu(Message& m) const {
+  ThreadCpu now = ThreadCpu::now();
+  m.add_u64(Tag::user_cpu_us, ThreadCpu::us(now.user) - ThreadCpu::us(cpu_start_.user) + helper_user_us_.load());
+  m.add_u64(Tag::system_cpu_us,
+            ThreadCpu::us(now.system) - ThreadCpu::us(cpu_start_.system) + helper_system_us_.load());
 }
 
 void Session::serve_udp(const Message& request) {
@@ -602,7 +755,7 @@ void Session::serve_udp(const Message& request) {
     if (packed_all && !end_sent) {
       Message end(FrameType::end);
       end.add_u64(Tag::datagrams, next_seq).add_u64(Tag::bytes_sent, bytes_sent);
-      add_cpu(end, cpu_start_);
+      add_cpu(end);
       control_.send(end, after(impl_.options.idle_timeout_seconds));
       end_sent = true;
       continue;
@@ -623,7 +776,7 @@ void Session::serve_udp(const Message& request) {
   }
   Message summary(FrameType::summary);
   summary.add_u64(Tag::retransmitted, retransmitted).add_u64(Tag::injected_drops, injected);
-  add_cpu(summary, cpu_start_);
+  add_cpu(summary);
   control_.send(summary, after(impl_.options.request_timeout_seconds));
 }
 
@@ -633,12 +786,14 @@ void Session::serve_udp(const Message& request) {
 
 void net::ServerState::handle_attach(UniqueFd& fd, const Message& m, const net::SocketAddress& peer) {
   std::string token(m.required(Tag::token));
+  std::uint64_t index = m.optional_u64(Tag::stream).value_or(0);
   std::lock_guard lock(mutex);
   auto it = pending.find(token);
-  if (it == pending.end() || it->second.ready || !it->second.peer.same_host(peer))
+  if (it == pending.end() || !it->second.peer.same_host(peer) || index >= it->second.fds.size() ||
+      it->second.fds[index])
     throw ProtocolError(ErrorCode::bad_request, "no transfer waits for this data connection");
-  it->second.fd = std::move(fd);
-  it->second.ready = true;
+  it->second.fds[index] = std::move(fd);
+  ++it->second.attached;
   changed.notify_all();
 }
 
@@ -801,7 +956,8 @@ void Server::run() {
     impl.stopping = true;
     for (int fd : impl.live) ::shutdown(fd, SHUT_RDWR);
     for (auto& [token, p] : impl.pending)
-      if (p.fd) ::shutdown(p.fd.get(), SHUT_RDWR);
+      for (UniqueFd& fd : p.fds)
+        if (fd) ::shutdown(fd.get(), SHUT_RDWR);
     impl.changed.notify_all();
     impl.changed.wait(lock, [&] { return impl.handlers == 0; });
   }
