@@ -10,8 +10,11 @@
 #   --rates LIST        link rates: none 100mbit 1gbit 10gbit (default: all four)
 #   --selectivities L   default "0.1% 1% 10% 100%"
 #   --placements L      default: server client client-udp xdp-drop xdp-trim tc-drop tc-trim
-#                       sockfilter-drop sockfilter-trim
-#   --repeat N          runs per cell (default 3; the CSV has every run)
+#                       sockfilter-drop sockfilter-trim; a TCP placement may name its
+#                       data-connection count: server@1, server@2, client@2 (default: the
+#                       server's choice; the CSV's streams column has what was granted)
+#   --repeat N          runs per cell, interleaved: each round runs every placement once
+#                       (default 3; the CSV has every run)
 #   --out FILE          CSV output (default net-experiment.csv)
 #   --data-dir DIR      where the generated files are kept (default build/net-experiment-data)
 #   --sluice PATH, --gen PATH   binaries (default build/sluice, build/sluice-gen)
@@ -30,14 +33,16 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 cells = {}
 for r in rows:
     cells.setdefault((r["rate"], r["selectivity"], r["placement"] + ("/" + r["mode"] if r["mode"] else "")), []).append(r)
-print("| link | sel. | placement | runs | exact | end-to-end s | wire, % of file | client socket MB | client CPU s | of it BPF load | server CPU s | all CPUs busy s |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| link | sel. | placement | streams | runs | exact | end-to-end s | wire, % of file | client socket MB | client CPU s | of it BPF load | server CPU s | of it verifier s | all CPUs busy s |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (rate, sel, place), rs in cells.items():
     m = lambda f: st.median(float(r[f]) for r in rs)
     fb = float(rs[0]["file_bytes"])
-    print(f"| {rate} | {sel} | {place} | {len(rs)} | {'yes' if all(r['exact'] == '1' for r in rs) else 'NO'} | "
+    streams = "/".join(sorted({r.get("streams") or "-" for r in rs}))
+    print(f"| {rate} | {sel} | {place} | {streams} | {len(rs)} | {'yes' if all(r['exact'] == '1' for r in rs) else 'NO'} | "
           f"{m('e2e_seconds'):.3f} | {100 * m('wire_bytes') / fb:.2f} | {m('payload_bytes') / 1e6:.1f} | "
-          f"{m('client_cpu_s'):.3f} | {m('client_load_cpu_s'):.3f} | {m('server_cpu_s'):.3f} | {m('all_cpu_busy_s'):.2f} |")
+          f"{m('client_cpu_s'):.3f} | {m('client_load_cpu_s'):.3f} | {m('server_cpu_s'):.3f} | "
+          f"{m('server_load_s'):.3f} | {m('all_cpu_busy_s'):.2f} |")
 PY
 }
 
@@ -161,22 +166,24 @@ for sel in $SELECTIVITIES; do
   EXPECT[$sel]=$(cat "$DATA/$f.count")
 done
 
-echo "rate,selectivity,placement,mode,run,file_bytes,matches,exact,e2e_seconds,scan_seconds,wire_bytes,wire_tx_bytes,wire_rx_bytes,payload_bytes,client_user_s,client_sys_s,client_cpu_s,client_load_s,client_load_cpu_s,server_user_s,server_sys_s,server_cpu_s,server_load_s,all_cpu_busy_s,datagrams,datagrams_received,filter_dropped,rerequested,retransmitted,attach" >"$OUT"
+echo "rate,selectivity,placement,mode,run,file_bytes,matches,exact,e2e_seconds,scan_seconds,wire_bytes,wire_tx_bytes,wire_rx_bytes,payload_bytes,client_user_s,client_sys_s,client_cpu_s,client_load_s,client_load_cpu_s,server_user_s,server_sys_s,server_cpu_s,server_load_s,all_cpu_busy_s,datagrams,datagrams_received,filter_dropped,rerequested,retransmitted,attach,streams" >"$OUT"
 
 for rate in $RATES; do
   shape "$rate"
   for sel in $SELECTIVITIES; do
     f="net-$SIZE-${sel%\%}.csv"
     cat "$DATA/$f" >/dev/null  # in the page cache, like every run after it
-    for placement in $PLACEMENTS; do
-      case $placement in
-        server) args=(--place server); mode= ;;
-        client) args=(--place client); mode= ;;
-        client-udp) args=(--place client --transport udp); mode= ;;
-        xdp-*|tc-*|sockfilter-*) mode=${placement##*-}; args=(--place "${placement%-*}" --mode "$mode") ;;
-        *) echo "net-experiment: unknown placement $placement" >&2; exit 2 ;;
-      esac
-      for run in $(seq "$REPEAT"); do
+    for run in $(seq "$REPEAT"); do
+      for placement in $PLACEMENTS; do
+        streams=()
+        if [[ $placement == *@* ]]; then streams=(--streams "${placement#*@}"); fi
+        case ${placement%@*} in
+          server) args=(--place server "${streams[@]}"); mode= ;;
+          client) args=(--place client "${streams[@]}"); mode= ;;
+          client-udp) args=(--place client --transport udp); mode= ;;
+          xdp-*|tc-*|sockfilter-*) mode=${placement##*-}; args=(--place "${placement%-*}" --mode "$mode") ;;
+          *) echo "net-experiment: unknown placement $placement" >&2; exit 2 ;;
+        esac
         tx0=$(counter tx_bytes); rx0=$(counter rx_bytes); cpu0=$(busy_seconds)
         t0=$(date +%s%N)
         # In the background and waited for, so an interrupt is handled at once.
@@ -205,7 +212,7 @@ row = ["$rate", "$sel", "${placement%-*}" if "$mode" else "$placement", "$mode",
        s["bytes_delivered"], cu, cs, cu + cs, r["client_load_seconds"], r["client_load_cpu_seconds"], su, ss, su + ss,
        r["server_load_seconds"],
        round($cpu1 - $cpu0, 3), r["datagrams"], r["datagrams_received"], r["filter_dropped"], r["lost"],
-       r["retransmitted"], r["attach"]]
+       r["retransmitted"], r["attach"], r["streams"] if r["placement"] in ("server", "client", "client/tcp") else ""]
 print(",".join(str(round(v, 6)) if isinstance(v, float) else str(v) for v in row))
 PY
         tail -1 "$OUT" | cut -d, -f1-9 >&2
