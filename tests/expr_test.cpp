@@ -18,9 +18,18 @@ namespace {
 
 using expr::Expr;
 
+WhereOptions where_options(char delimiter) {
+  WhereOptions w;
+  w.delimiter = delimiter;
+  return w;
+}
+
 Expr checked(const std::string& text, std::vector<std::string> header = {}, char delim = ',') {
   Expr e = expr::parse(text);
-  expr::check(e, {delim, std::move(header)});
+  expr::CheckOptions options;
+  options.delimiter = delim;
+  options.header = std::move(header);
+  expr::check(e, options);
   return e;
 }
 
@@ -260,7 +269,7 @@ TEST(ExprCompiled, NativeBuildAgreesWithTheInterpreter) {
     for (int i = 0; i < 3000; ++i) records.push_back(test::random_record(rng, delim));
     for (const std::string& text : kExpressions) {
       SCOPED_TRACE(text);
-      Filter f = compile_where_filter(text, {delim, {}}, compile_options());
+      Filter f = compile_where_filter(text, where_options(delim), compile_options());
       Expr e = checked(text, {}, delim);
       for (const std::string& r : records) ASSERT_EQ(f.keep(r), expr::evaluate(e, r, delim)) << "record: " << r;
       // The required literal holds for every kept record.
@@ -284,7 +293,7 @@ TEST(ExprCompiled, CacheHitsCompileNothing) {
   EXPECT_EQ(b.compiled()->directory(), dir);
   EXPECT_EQ(std::filesystem::last_write_time(dir + "/native.so"), stamp);
   // Another delimiter is another filter.
-  Filter c = compile_where_filter(text, {'\t', {}}, compile_options());
+  Filter c = compile_where_filter(text, where_options('\t'), compile_options());
   EXPECT_NE(c.compiled()->directory(), dir);
 }
 
