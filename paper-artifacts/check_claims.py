@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Checks the paper's claims (claims.json) against a fresh run and prints which held.
 
-usage: check_claims.py --results BENCH_DIR [--micro MICRO_JSON] [--claims claims.json]
-                       [--markdown OUT.md] [--strict]
+usage: check_claims.py --results BENCH_DIR [--micro MICRO_JSON] [--network NET_CSV]
+                       [--claims claims.json] [--markdown OUT.md] [--strict]
 
 Every claim is a ratio (or, for machine-independent quantities such as verifier instruction
 counts, a value) with an expected range. Ratios are computed only from numbers of the same
 sluice-bench run (both sides from one results.json, or both from one micro-benchmark JSON).
 When both sides ran in the same matrix cell (interleaved), the ratio is the median of the
 per-round ratios, as in sluice-bench's own summary; across cells (another selectivity, another
-cache state) it is the ratio of the two medians.
+cache state) it is the ratio of the two medians. Network claims (source "network") read
+scripts/net-experiment.sh's CSV, whose rounds are interleaved: the ratio is the median of the
+per-round ratios (same link rate, selectivity and run number), and a side with a run that
+printed a wrong count is not measured.
 A claim is
   held          the measured value is inside the range
   NOT HELD      it is outside
@@ -18,6 +21,7 @@ A claim is
 Exit status 0, or 1 with --strict when a claim did not hold. Only the standard library is used.
 """
 import argparse
+import csv
 import json
 import math
 import os
@@ -108,7 +112,49 @@ def micro_key(name):
     return "/".join(p for p in name.split("/") if ":" not in p and p not in ("manual_time", "real_time"))
 
 
-def evaluate(claim, res, micro, defaults):
+# Network CSV columns a claim may name beyond the CSV's own: the client's CPU without its
+# one-time program load (what a longer file amortizes away).
+NET_DERIVED = {"client_cpu_excl_load_s": lambda r: num(r.get("client_cpu_s")) - num(r.get("client_load_cpu_s"))}
+
+
+def net_value(row, metric):
+    return NET_DERIVED[metric](row) if metric in NET_DERIVED else num(row.get(metric))
+
+
+def net_side(rows, sel, metric):
+    """The runs a selector means ({rate, selectivity, placement, mode, metric}), by run number."""
+    sel = dict(sel)
+    metric = sel.pop("metric", metric)
+    sel.setdefault("mode", "")
+    picked = [r for r in rows if all(str(r.get(k, "")) == str(v) for k, v in sel.items())]
+    if not picked:
+        return None, metric, f"no runs for {sel}"
+    if any(r.get("exact") != "1" for r in picked):
+        return None, metric, f"{sel['placement']} printed a wrong count"
+    return {(r["rate"], r["selectivity"], r["run"]): r for r in picked}, metric, ""
+
+
+def evaluate_network(claim, net):
+    if net is None:
+        return math.nan, "no network experiment results (needs root, ip and tc)"
+    n, mn, why = net_side(net, claim["num"], claim["metric"])
+    if n is None:
+        return math.nan, why
+    d, md, why = net_side(net, claim["den"], claim["metric"])
+    if d is None:
+        return math.nan, why
+    pairs = [(net_value(n[k], mn), net_value(d[k], md)) for k in n if k in d]
+    pairs = [(a, b) for a, b in pairs if b and not math.isnan(a) and not math.isnan(b)]
+    if not pairs:
+        return math.nan, "no round has both sides"
+    ratios = sorted(a / b for a, b in pairs)
+    mid = len(ratios) // 2
+    value = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+    return value, (f"median of {len(ratios)} same-round ratios {mn} / {md} "
+                   f"(range {ratios[0]:.3g}..{ratios[-1]:.3g})")
+
+
+def evaluate(claim, res, micro, defaults, net=None):
     """-> (value, detail) with value NaN when not measured."""
     src = claim.get("source", "bench")
     metric = claim["metric"]
@@ -156,6 +202,8 @@ def evaluate(claim, res, micro, defaults):
         if math.isnan(a) or math.isnan(b) or b == 0:
             return math.nan, f"{metric} missing"
         return a / b, f"{a:.4g} / {b:.4g} B/ns"
+    if src == "network":
+        return evaluate_network(claim, net)
     return math.nan, f"unknown source {src}"
 
 
@@ -163,6 +211,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--results", help="sluice-bench --out directory (or results.json)")
     ap.add_argument("--micro", help="sluice-bench-micro JSON (--benchmark_out)")
+    ap.add_argument("--network", help="scripts/net-experiment.sh CSV (network placement claims)")
     ap.add_argument("--claims", default=os.path.join(HERE, "claims.json"))
     ap.add_argument("--markdown", help="also write the table as Markdown to this file")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a claim did not hold")
@@ -175,11 +224,15 @@ def main():
         with open(p) as fh:
             res = json.load(fh)
     micro = micro_values(a.micro)
+    net = None
+    if a.network:
+        with open(a.network, newline="") as fh:
+            net = list(csv.DictReader(fh))
     defaults = spec.get("defaults", {})
     rows = []
     counts = {"held": 0, "NOT HELD": 0, "not measured": 0}
     for c in spec["claims"]:
-        value, detail = evaluate(c, res, micro, defaults)
+        value, detail = evaluate(c, res, micro, defaults, net)
         lo, hi = c["range"]
         if math.isnan(value):
             status = "not measured"

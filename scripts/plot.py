@@ -197,11 +197,12 @@ def metric_figures(res, outdir, formats, index, ceilings):
                  f"{title} ({cache}, {rs} B records, {human_bytes(fs)}, {th} process(es))")
 
 
-def placement_figures(res, outdir, formats, index):
+def placement_figures(res, outdir, formats, index, quiet=False):
     rows = [r for r in res["summary"] if r.get("status") == "ok" and
             (r.get("link_rate_mbps") not in (None, "") or r.get("placement") not in (None, ""))]
     if not rows:
-        print("plot.py: no network placement results in this run: placement figure skipped", file=sys.stderr)
+        if not quiet:  # (with --network, the placement figures come from that CSV)
+            print("plot.py: no network placement results in this run: placement figure skipped", file=sys.stderr)
         return
     meta = res["metadata"]
     by_rate = defaultdict(list)
@@ -407,7 +408,7 @@ def main():
     index = []
     if res:
         metric_figures(res, outdir, formats, index, fio_ceilings(a.fio))
-        placement_figures(res, outdir, formats, index)
+        placement_figures(res, outdir, formats, index, quiet=bool(a.network))
     if a.network:
         network_figures(a.network, outdir, formats, index, meta)
     if a.micro:
