@@ -33,6 +33,12 @@ CASES=(
   '$6 is empty|$6 == ""'
   '$5 is not empty and $4 > 99000|$5 != "" && ($4 ~ N) && $4 + 0 > 99000'
   '$4 == 5000.5 or $4 > 99999.99|($4 ~ N) && ($4 + 0 == 5000.5 || $4 + 0 > 99999.99)'
+  # Two fields compare as in awk: as numbers when both are numbers, else as strings (no
+  # guard needed: the generated fields are never numbers by one rule and not the other).
+  '$3 > $4|$3 > $4'
+  '$1 < $3 and $2 < $5|$1 < $3 && $2 < $5'
+  '$2 >= $1 or $4 == $3|$2 >= $1 || $4 == $3'
+  '$4 != $3 and $1 <= $3|$4 != $3 && $1 <= $3'
 )
 
 check() {  # NAME REFERENCE_FILE COMMAND...

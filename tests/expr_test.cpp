@@ -105,7 +105,7 @@ TEST(ExprErrors, CaretAtTheColumnAndAHint) {
       {"", "empty expression", 1, "e.g."},
       {"$3 ~ \"x\"", "unexpected '~'", 4, "regular expressions"},
       {"contains($1, 5)", "is a string", 14, "quote it"},
-      {"$1 == $2", "comparing two fields", 7, "literal"},
+      {"contains($1, $2)", "must be a string literal", 14, "contains($2, \"text\")"},
       {"5 == \"5\"", "cannot compare a number with a string", 6, "quote"},
       {"col(\"nope\") == 1", "no column named \"nope\"", 5, "the header has"},
       {"col(\"Status\") == 1", "no column named", 5, "did you mean col(\"status\")"},
@@ -260,6 +260,11 @@ const std::vector<std::string> kExpressions = {
     "contains($3, \"a b\") or $3 == \"\"",
     "true",
     "1 > 2",
+    "$1 < $2",
+    "$2 == $3 or $3 >= $1",
+    "$4 != $1 and not ($5 <= $2)",
+    "$0 > $1",
+    "$7 == $8",
 };
 
 TEST(ExprCompiled, NativeBuildAgreesWithTheInterpreter) {

@@ -78,7 +78,8 @@ TEST(FormatTypes, ErrorsWithACaret) {
   for (const Case& c : {Case{"col(\"price\") == \"5\"", 17, "number field 'price' (i64) with a string"},
                         Case{"contains($2, \"x\")", 10, "is a number field"}, Case{"$9 > 1", 1, "past the schema's 8"},
                         Case{"col(\"nope\") > 1", 5, "no field named"}, Case{"$0 is empty", 1, "not a field"},
-                        Case{"$3 is empty", 1, "never empty"}, Case{"$1 in (1, \"a\")", 11, "with a string"}}) {
+                        Case{"$3 is empty", 1, "never empty"}, Case{"$1 in (1, \"a\")", 11, "with a string"},
+                        Case{"$1 < $2", 6, "two fields of binary records"}}) {
     SCOPED_TRACE(c.text);
     expr::Expr e = expr::parse(c.text);
     try {
@@ -155,6 +156,7 @@ const std::vector<std::string> kCsvExpressions = {
     "$2 > 4", "$1 == \"a,b\"", "contains($2, \"\\\"\")", "$3 == \"x\\\"\\\"y\" or $1 < \"b\\\"\"",
     "startswith($2, \"q\\\"\") and not endswith($1, \"\\\"\")", "$4 is empty", "$2 in (5, \"abc\", \"b\\\"x\")",
     "contains($0, \"line\") or $5 >= 10", "endswith($3, \"\\n\")", "$1 != \"\\\"\"",
+    "$1 == $2", "$1 < $3 or $2 >= $4", "$2 != $5 and $3 <= $1", "$0 > $2",
 };
 
 TEST(CsvWhere, BothBuildsAgreeWithTheInterpreter) {

@@ -74,7 +74,7 @@ TEST(JsonPaths, ErrorsPointAtTheOperand) {
       {". == 1", RecordFormat::jsonl, "unexpected '.'", 1},
       {".\"abc == 1", RecordFormat::jsonl, "unterminated string", 2},
       {"contains(.a, \"\\xff\")", RecordFormat::jsonl, "must be valid UTF-8", 14},
-      {".a == .b", RecordFormat::jsonl, "comparing two fields", 7},
+      {".a == .b", RecordFormat::jsonl, "comparing two JSON values", 7},
       {".a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q == 1", RecordFormat::jsonl, "deeper than 16", 34},
   };
   for (const BadCase& c : cases) {

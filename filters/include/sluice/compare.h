@@ -329,6 +329,89 @@ SLUICE_PRIMITIVE int sluice_cmp_string(sluice_buf_t w, sluice_u32 start, sluice_
 	return flen < klen ? -1 : 1;
 }
 
+/* Compares two parsed numbers exactly: -1, 0 or 1. */
+SLUICE_PRIMITIVE int sluice_cmp_spans(sluice_buf_t w, const struct sluice_number_span *a,
+				      const struct sluice_number_span *b)
+{
+	sluice_u32 i, na, nb, total, btotal;
+	int mag = 0;
+
+	if (!w || !a || !b)
+		return 0;
+	if (a->negative != b->negative)
+		return a->negative ? -1 : 1;
+	na = a->int_end - a->int_start;
+	nb = b->int_end - b->int_start;
+	if (na != nb) {
+		mag = na < nb ? -1 : 1;
+		return a->negative ? -mag : mag;
+	}
+	total = na + (a->frac_end - a->frac_start);
+	btotal = nb + (b->frac_end - b->frac_start);
+	if (btotal > total)
+		total = btotal;
+#if SLUICE_BPF
+	asm volatile("" : "+r"(total)); /* one opaque bound (see sluice_cmp_span_decimal) */
+#endif
+	for (i = 0; i < SLUICE_NUMBER_MAX; i++) {
+		sluice_u32 x, y;
+
+		if (i >= total)
+			break;
+		x = sluice_span_digit(w, a, i);
+		y = sluice_span_digit(w, b, i);
+		if (x != y) {
+			mag = x < y ? -1 : 1;
+			break;
+		}
+	}
+	return a->negative ? -mag : mag;
+}
+
+/* Position after the value byte at p of a field ending at e: in a quoted CSV field
+ * (quoted != 0) a doubled quote is one byte of the value. */
+static inline sluice_u32 sluice_value_step(sluice_buf_t w, sluice_u32 p, sluice_u32 e, sluice_u32 quoted)
+{
+	if (quoted && SLUICE_BYTE(w, p) == '"' && p + 1 < e && SLUICE_BYTE(w, p + 1) == '"')
+		return p + 2;
+	return p + 1;
+}
+
+/* Bytewise (unsigned) comparison of the values of two fields a and b, each packed as
+ * (start << 32 | end): -1, 0 or 1. quoted bit 0 (a) and bit 1 (b): a quoted CSV field,
+ * whose bounds lie inside its quotes and whose doubled quotes count once, as in
+ * csv_unquote(). (BPF hosts judge records of at most one window, which the loop's bound
+ * covers; longer records are judged in user space.) */
+SLUICE_PRIMITIVE int sluice_cmp_values(sluice_buf_t w, sluice_u64 a, sluice_u64 b, sluice_u32 quoted)
+{
+	sluice_u32 as = (sluice_u32)(a >> 32), ae = (sluice_u32)a, bs = (sluice_u32)(b >> 32), be = (sluice_u32)b;
+	int i;
+
+	if (!w || ae < as || be < bs)
+		return 0;
+#if SLUICE_BPF
+	if (ae - as > SLUICE_WINDOW_SIZE || be - bs > SLUICE_WINDOW_SIZE)
+		return 0;
+	sluice_for(i, 0, (int)SLUICE_WINDOW_SIZE + 1) {
+#else
+	for (i = 0;; i++) {
+#endif
+		sluice_u32 x, y;
+
+		if (as >= ae || bs >= be)
+			break;
+		x = SLUICE_BYTE(w, as);
+		y = SLUICE_BYTE(w, bs);
+		if (x != y)
+			return x < y ? -1 : 1;
+		as = sluice_value_step(w, as, ae, quoted & 1);
+		bs = sluice_value_step(w, bs, be, quoted & 2);
+	}
+	if (as < ae)
+		return 1;
+	return bs < be ? -1 : 0;
+}
+
 /* contains (how 0), startswith (1), endswith (2): byte tests of k on [s, e). */
 SLUICE_INLINE int sluice_has_bytes(sluice_buf_t w, sluice_u32 s, sluice_u32 e, const struct sluice_needle *k,
 				   sluice_u32 how)

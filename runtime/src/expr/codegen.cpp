@@ -75,6 +75,26 @@ SLUICE_INLINE int sluice_where_str(sluice_buf_t w, sluice_u64 f, const struct sl
 	return c != SLUICE_CMP_NAN && sluice_op_holds(op, c);
 }
 
+/* Two fields, as awk compares them: exactly as numbers when both are numbers (compare.h
+ * rules), otherwise bytewise as strings (a missing field is the empty string). aq/bq: the
+ * field is a quoted CSV field (its doubled quotes count once). */
+SLUICE_INLINE int sluice_where_fields(sluice_buf_t w, sluice_u64 fa, sluice_u32 aq, sluice_u64 fb, sluice_u32 bq,
+					 sluice_u32 op)
+{
+	struct sluice_number_span na, nb;
+
+	if (!w)
+		return 0;
+	if (fa == SLUICE_NO_FIELD)
+		fa = 0; /* the empty string */
+	if (fb == SLUICE_NO_FIELD)
+		fb = 0;
+	if (sluice_parse_number(w, (sluice_u32)(fa >> 32), (sluice_u32)fa, &na) == 0 &&
+	    sluice_parse_number(w, (sluice_u32)(fb >> 32), (sluice_u32)fb, &nb) == 0)
+		return sluice_op_holds(op, sluice_cmp_spans(w, &na, &nb));
+	return sluice_op_holds(op, sluice_cmp_values(w, fa, fb, (aq ? 1 : 0) | (bq ? 2 : 0)));
+}
+
 /* how: 0 contains, 1 starts with, 2 ends with. A missing field is the empty string. */
 SLUICE_INLINE int sluice_where_has(sluice_buf_t w, sluice_u64 f, const struct sluice_needle *k,
 				      sluice_u32 how)
@@ -448,6 +468,7 @@ class Generator {
         }
       } else {
         fields_.insert(n.lhs.field);
+        if (n.kind == Node::Kind::compare && n.rhs.type == Operand::Type::field) fields_.insert(n.rhs.field);
       }
     }
     for (const Node& k : n.kids) collect(k);
@@ -458,7 +479,15 @@ class Generator {
     return "f" + std::to_string(o.field);
   }
 
+  // A quoted CSV field: its value bounds (f<N>) lie inside its raw bounds (r<N>).
+  std::string quoted(const Operand& o) const {
+    return csv() && o.field != 0 ? "(f" + std::to_string(o.field) + " != r" + std::to_string(o.field) + ")" : "0";
+  }
+
   std::string equal(const Operand& lhs, const Operand& value, Cmp op) {
+    if (value.type == Operand::Type::field)
+      return "sluice_where_fields(w, " + field(lhs) + ", " + quoted(lhs) + ", " + field(value) + ", " +
+             quoted(value) + ", " + std::to_string(static_cast<int>(op)) + ")";
     if (numeric_field(lhs)) {
       const SchemaField& f = schema_field(lhs);
       KeyTest t = key_test(f, op, value.text);

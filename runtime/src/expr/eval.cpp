@@ -6,6 +6,7 @@
 
 #include <sluice/json_value.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -100,6 +101,62 @@ bool holds(const Value& f, const Operand& v, Cmp op) {
   return op_holds(op, compare_bytes(f ? std::string_view(*f) : std::string_view{}, v.text));
 }
 
+// A field's text as an exact number by the rules of docs/filters.md (blanks, a sign, digits
+// with at most one '.', then only blanks or a CR; at most SLUICE_NUMBER_MAX bytes), written
+// here independently of compare.h: the integer digits without leading zeros, the fraction
+// digits without trailing zeros.
+struct FieldNumber {
+  bool negative = false;
+  std::string whole, fraction;
+};
+
+std::optional<FieldNumber> field_number(std::string_view s) {
+  if (s.size() > SLUICE_NUMBER_MAX) return std::nullopt;
+  std::size_t i = 0;
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  while (i < s.size() && blank(s[i])) ++i;
+  FieldNumber n;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) n.negative = s[i++] == '-';
+  while (i < s.size() && digit(s[i])) n.whole += s[i++];
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && digit(s[i])) n.fraction += s[i++];
+  }
+  if (n.whole.empty() && n.fraction.empty()) return std::nullopt;  // no digits (a lone '.')
+  while (i < s.size() && (blank(s[i]) || s[i] == '\r')) ++i;
+  if (i != s.size()) return std::nullopt;
+  n.whole.erase(0, std::min(n.whole.find_first_not_of('0'), n.whole.size()));
+  while (!n.fraction.empty() && n.fraction.back() == '0') n.fraction.pop_back();
+  if (n.whole.empty() && n.fraction.empty()) n.negative = false;  // -0 == 0
+  return n;
+}
+
+int compare_numbers(const FieldNumber& a, const FieldNumber& b) {
+  if (a.negative != b.negative) return a.negative ? -1 : 1;
+  int magnitude = 0;
+  if (a.whole.size() != b.whole.size()) {
+    magnitude = a.whole.size() < b.whole.size() ? -1 : 1;
+  } else {
+    magnitude = compare_bytes(a.whole, b.whole);
+    if (magnitude == 0) {
+      std::size_t len = std::max(a.fraction.size(), b.fraction.size());
+      magnitude = compare_bytes(a.fraction + std::string(len - a.fraction.size(), '0'),
+                                b.fraction + std::string(len - b.fraction.size(), '0'));
+    }
+  }
+  return a.negative ? -magnitude : magnitude;
+}
+
+// Two fields, as awk compares them: as numbers when both are, else bytewise as text (a
+// missing field is the empty string).
+bool fields_hold(const Value& a, const Value& b, Cmp op) {
+  std::string x = a.value_or(std::string()), y = b.value_or(std::string());
+  std::optional<FieldNumber> nx = field_number(x), ny = field_number(y);
+  if (nx && ny) return op_holds(op, compare_numbers(*nx, *ny));
+  return op_holds(op, compare_bytes(x, y));
+}
+
 bool test(const Node& n, std::string_view record, const CheckOptions& o) {
   auto numeric = [&](const Operand& x) -> const SchemaField* {
     if (o.format != RecordFormat::binary || x.field == 0) return nullptr;
@@ -122,6 +179,8 @@ bool test(const Node& n, std::string_view record, const CheckOptions& o) {
   if (n.lhs.type == Operand::Type::path) return json_test(n, record);
   switch (n.kind) {
     case Node::Kind::compare:
+      if (n.rhs.type == Operand::Type::field)
+        return fields_hold(field_value(record, o, n.lhs.field), field_value(record, o, n.rhs.field), n.op);
       if (const SchemaField* f = numeric(n.lhs)) return number_holds(*f, record, n.rhs.text, n.op);
       return holds(field_value(record, o, n.lhs.field), n.rhs, n.op);
     case Node::Kind::contains:

@@ -205,9 +205,16 @@ class Checker {
       n = constant(op_holds(n.op, c), n.pos);
       return;
     }
-    if (!n.lhs.is_literal() && !n.rhs.is_literal())
-      fail("comparing two fields is not supported", n.rhs.pos,
-           "compare a field with a literal: $3 > 5, $2 == \"x\"");
+    if (!n.lhs.is_literal() && !n.rhs.is_literal()) {
+      // Two fields compare as awk compares them: as numbers when both are, else as text.
+      if (n.lhs.type == Operand::Type::path || n.rhs.type == Operand::Type::path)
+        fail("comparing two JSON values is not supported", n.rhs.pos,
+             "compare a JSON value with a literal: .status >= 500, .user.name == \"x\"");
+      if (binary())
+        fail("comparing two fields of binary records is not supported", n.rhs.pos,
+             "compare a field with a literal: price > 5; two fields compare in lines, CSV and TSV records");
+      return;
+    }
     if (n.lhs.is_literal()) {
       std::swap(n.lhs, n.rhs);
       n.op = mirror(n.op);
@@ -229,7 +236,7 @@ class Checker {
            "quote it: " + std::string(name) + "(..., \"" + n.rhs.text + "\")");
     if (n.rhs.type != Operand::Type::string)
       fail(std::string("the second argument of ") + name + " must be a string literal", n.rhs.pos,
-           std::string(name) + "($2, \"text\"); comparing two fields is not supported");
+           std::string(name) + "($2, \"text\")");
     if (n.lhs.type == Operand::Type::path && !valid_utf8(n.rhs.text))
       fail(std::string("the second argument of ") + name + " on a JSON path must be valid UTF-8", n.rhs.pos,
            "JSON strings are compared as their decoded UTF-8 text");
