@@ -78,7 +78,7 @@ std::string to_string(const Decimal& d) {
   std::string fraction = digits.substr(digits.size() - d.scale);
   while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
   if (!fraction.empty()) out += "." + fraction;
-  if (d.units < 0 && out != "0") out.insert(0, "-");
+  if (d.units < 0 && out != "0") return "-" + out;
   return out;
 }
 
