@@ -64,7 +64,7 @@ std::size_t expect_backends_agree(const std::vector<std::string>& expressions, c
     ahead.pop_front();
     if (i + kAhead < expressions.size()) ahead.push_back(std::async(std::launch::async, compile, i + kAhead));
     expr::Expr e = expr::parse(text);
-    expr::check(e, {where.delimiter, where.header, where.format, where.schema});
+    expr::check(e, {where.delimiter, where.header, where.format, where.schema, where.bare_names});
     std::vector<std::string> want;
     for (const std::string& r : records)
       if (expr::evaluate(e, r, where.delimiter)) want.push_back(r);

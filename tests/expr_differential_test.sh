@@ -99,6 +99,16 @@ mawk -F, -v N="$NUM" 'NR == 1 || (($3 ~ N) && $3 + 0 > 500000 && index($2, "e") 
 for b in read sockmap; do
   check "header col() $b" "$WORK/want.head" "$SLUICE" scan -b $b --where 'col("value") > 500000 and contains(col("key"), "e")' "$WORK/head.csv"
 done
+# Bare names, with the header declared: the same records.
+for b in read sockmap; do
+  check "header bare names $b" "$WORK/want.head" "$SLUICE" scan -b $b --header --where 'value > 500000 and contains(key, "e")' "$WORK/head.csv"
+done
+# Undeclared, a bare word is an error (a string without quotes), not a header read for it.
+checks=$((checks + 1))
+if "$SLUICE" scan --where 'value > 500000' "$WORK/head.csv" >/dev/null 2>"$WORK/err" || ! grep -q "needs --header" "$WORK/err"; then
+  echo "FAIL a bare name without --header: $(head -c 300 "$WORK/err")"
+  failures=$((failures + 1))
+fi
 mawk -F, 'NR == 1 || index($0, "key") > 0' "$WORK/head.csv" >"$WORK/want.head2"
 check "header line matching the predicate is printed once" "$WORK/want.head2" "$SLUICE" scan --header --where 'contains($0, "key")' "$WORK/head.csv"
 want_count=$(mawk -F, -v N="$NUM" 'NR > 1 && ($3 ~ N) && $3 + 0 > 500000' "$WORK/head.csv" | wc -l)

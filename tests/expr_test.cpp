@@ -79,6 +79,47 @@ TEST(ExprCheck, ColumnNamesFromTheHeader) {
   EXPECT_FALSE(expr::uses_column_names(expr::parse("$1 == 1")));
 }
 
+// Bare names (status == "ok") name columns of a declared header (--header), and compile to
+// exactly the filter of the same test by number; undeclared, a bare word is an error that
+// points at it (most often a string that lost its quotes), never a header read for it.
+TEST(ExprCheck, BareNamesNeedADeclaredHeader) {
+  std::vector<std::string> header = {"id", "status", "dep_delay"};
+  expr::CheckOptions declared;
+  declared.header = header;
+  declared.bare_names = true;
+  expr::Expr e = expr::parse("status == \"ok\" and dep_delay > 15 or id < status");
+  expr::check(e, declared);
+  EXPECT_EQ(expr::to_string(e), "((($2 == \"ok\") and ($3 > 15)) or ($1 < $2))");
+  EXPECT_FALSE(expr::uses_column_names(expr::parse("status == 1")));  // the header is declared, not looked for
+  for (bool bare : {false, true}) {
+    expr::CheckOptions o;
+    o.header = bare ? std::vector<std::string>{} : header;  // read for col(), or declared but empty
+    o.bare_names = bare;
+    expr::Expr x = expr::parse("$1 == 1 and status == 2");
+    try {
+      expr::check(x, o);
+      FAIL() << "a bare word was accepted";
+    } catch (const expr::ParseError& err) {
+      EXPECT_EQ(err.column(), 13u);
+      EXPECT_NE(err.message().find("unknown word 'status'"), std::string::npos) << err.what();
+      EXPECT_NE(err.hint().find("quotes"), std::string::npos) << err.what();
+    }
+  }
+  expr::Expr missing = expr::parse("Status == 1");
+  try {
+    expr::check(missing, declared);
+    FAIL() << "accepted";
+  } catch (const expr::ParseError& err) {
+    EXPECT_NE(err.message().find("no column named \"Status\""), std::string::npos);
+    EXPECT_NE(err.hint().find("did you mean status?"), std::string::npos) << err.hint();
+  }
+  WhereOptions w;
+  w.header = header;
+  w.bare_names = true;
+  EXPECT_EQ(compile_where_filter("dep_delay > 15", w, test::compile_options()).compiled()->directory(),
+            compile_where_filter("$3 > 15", w, test::compile_options()).compiled()->directory());
+}
+
 struct BadCase {
   std::string text;
   std::string message;  // substring of the first line
@@ -106,6 +147,7 @@ TEST(ExprErrors, CaretAtTheColumnAndAHint) {
       {"$3 ~ \"x\"", "unexpected '~'", 4, "regular expressions"},
       {"contains($1, 5)", "is a string", 14, "quote it"},
       {"contains($1, $2)", "must be a string literal", 14, "contains($2, \"text\")"},
+      {"foo($1) == 1", "unknown function 'foo'", 1, "contains, startswith, endswith and col"},
       {"5 == \"5\"", "cannot compare a number with a string", 6, "quote"},
       {"col(\"nope\") == 1", "no column named \"nope\"", 5, "the header has"},
       {"col(\"Status\") == 1", "no column named", 5, "did you mean col(\"status\")"},

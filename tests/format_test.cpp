@@ -90,6 +90,18 @@ TEST(FormatTypes, ErrorsWithACaret) {
       EXPECT_NE(err.message().find(c.message), std::string::npos) << err.what();
     }
   }
+  // Bare names are the schema's field names.
+  expr::Expr bare = expr::parse("price > 5 and tag == \"ab\" and nope == 1");
+  try {
+    expr::check(bare, binary_options());
+    FAIL() << "accepted";
+  } catch (const expr::ParseError& err) {
+    EXPECT_EQ(err.column(), 31u);
+    EXPECT_NE(err.message().find("no field named \"nope\""), std::string::npos) << err.what();
+  }
+  expr::Expr named = expr::parse("price > 5 and tag == \"ab\"");
+  expr::check(named, binary_options());
+  EXPECT_EQ(expr::to_string(named), "(($2 > 5) and ($7 == \"ab\"))");
   expr::CheckOptions no_schema;
   no_schema.format = RecordFormat::binary;
   expr::Expr e = expr::parse("col(\"x\") > 1");

@@ -444,7 +444,7 @@ void build_all(CompiledFilter& cf, const std::string& wrapper, const std::string
 }  // namespace
 
 Filter compile_where_filter(std::string_view expression, const WhereOptions& where, const CompileOptions& options) {
-  expr::CheckOptions check_options{where.delimiter, where.header, where.format, where.schema};
+  expr::CheckOptions check_options{where.delimiter, where.header, where.format, where.schema, where.bare_names};
   expr::Expr e = expr::parse(expression);
   expr::check(e, check_options);
   expr::GeneratedFilter g = expr::generate_c(e, check_options);

@@ -349,7 +349,7 @@ int scan_command(const std::vector<std::string>& args) {
           names = expr::split_header(*line, req.delimiter, req.layout.format);
           if (expr::uses_column_names(expr::parse(req.where))) named_by = *line;
         }
-      filter.emplace(make_where_filter(req.where, req.layout, names, req.options.backend));
+      filter.emplace(make_where_filter(req.where, req.layout, names, req.options.backend, req.header));
     } else if (!req.filter_file.empty()) {
       filter.emplace(make_user_filter(req.filter_file, req.options.backend));
     } else {

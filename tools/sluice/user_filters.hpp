@@ -21,9 +21,11 @@ std::optional<std::string> read_first_line(const std::string& path);
 RecordLayout parse_record_layout(const std::string& format, const std::string& schema, std::optional<char> delimiter);
 
 // Compiles --where EXPR for `backend` (the BPF build is made up front when the backend needs
-// it). `header` names the columns for col(); throws expr::ParseError / CompileError / Error.
+// it). `header` names the columns for col(), and for bare names when the user declared it
+// (`header_declared`: --header); throws expr::ParseError / CompileError / Error.
 Filter make_where_filter(const std::string& expression, const RecordLayout& layout,
-                         const std::vector<std::string>& header, BackendKind backend);
+                         const std::vector<std::string>& header, BackendKind backend,
+                         bool header_declared);
 
 // Compiles a user's C filter and has the kernel verify its BPF build (xdp_record host) before
 // anything runs natively: a filter the verifier rejects (unbounded loop, out-of-bounds

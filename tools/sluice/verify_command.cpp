@@ -80,11 +80,13 @@ RecordLayout parse_record_layout(const std::string& format, const std::string& s
 }
 
 Filter make_where_filter(const std::string& expression, const RecordLayout& layout,
-                         const std::vector<std::string>& header, BackendKind backend) {
+                         const std::vector<std::string>& header, BackendKind backend, bool header_declared) {
   CompileOptions options;
   if (backend == BackendKind::sockmap) options.bpf_hosts = {"sk_msg_filter"};
   options.verbose = std::getenv("SLUICE_VERBOSE_COMPILE") != nullptr;
-  return compile_where_filter(expression, WhereOptions{layout.delimiter, header, layout.format, layout.schema}, options);
+  return compile_where_filter(expression,
+                              WhereOptions{layout.delimiter, header, layout.format, layout.schema, header_declared},
+                              options);
 }
 
 Filter make_user_filter(const std::string& path, BackendKind backend) {
@@ -183,7 +185,9 @@ int verify_command(const std::vector<std::string>& args) {
                                                 vm["delimiter"].defaulted() ? std::nullopt : std::optional(d[0]));
       try {
         filter.emplace(
-            compile_where_filter(text, WhereOptions{layout.delimiter, header, layout.format, layout.schema}, options));
+            compile_where_filter(
+                text, WhereOptions{layout.delimiter, header, layout.format, layout.schema, vm.count("header-from") > 0},
+                options));
       } catch (const expr::ParseError& e) {
         std::cerr << "sluice verify: --where: " << e.what() << "\n";
         return kExitError;

@@ -88,6 +88,7 @@ struct WhereOptions {
   std::vector<std::string> header;
   RecordFormat format = RecordFormat::lines;  // csv: RFC 4180 framing and fields; binary: the schema's
   Schema schema;                              // binary: fixed-size records and their fields
+  bool bare_names = false;                    // bare names name columns (expr::CheckOptions)
 };
 Filter compile_where_filter(std::string_view expression, const WhereOptions& where, const CompileOptions& options = {});
 

@@ -43,13 +43,16 @@ class ParseError : public UsageError {
 
 enum class Cmp { eq, ne, lt, le, gt, ge };  // same order as enum sluice_cmp_op
 
-// A value: a field ($N; $0 is the whole record), a named column (col("x"), resolved by
-// check()), a JSON path (.a.b, with --format jsonl), or a literal.
+// A value: a field ($N; $0 is the whole record), a named column (col("x"), or a bare name
+// `x` where names are declared; resolved by check()), a JSON path (.a.b, with --format
+// jsonl), or a literal.
 struct Operand {
   enum class Type { field, column, number, string, path } type = Type::field;
   std::uint32_t field = 0;  // field: 1-based column, 0 = whole record
   std::string text;         // column: the name; number: as written (sign included); string: bytes
   std::vector<std::string> path;  // path: the member names, outermost first
+  bool bare = false;        // column: written as a bare name (x), not col("x")
+  std::string bare_hint;    // bare: the hint if it names no column (a misspelt keyword, quotes)
   std::size_t pos = 0;      // byte offset in the expression
   std::size_t end = 0;
   bool is_literal() const { return type == Type::number || type == Type::string; }
@@ -94,13 +97,18 @@ struct CheckOptions {
   std::vector<std::string> header;
   RecordFormat format = RecordFormat::lines;
   Schema schema;  // RecordFormat::binary: the fields ($N in schema order, col("name"))
+  // Bare names (`status == 500`) name columns: set when the user declared the header line
+  // (--header); a binary schema always names its fields. Otherwise a bare word is an error
+  // (a forgotten pair of quotes must not silently turn the first line into a header).
+  bool bare_names = false;
 };
 
 // Resolves col() to field numbers, checks operand types, folds constant sub-expressions.
 // Throws ParseError (pointing at the offending operand).
 void check(Expr& expr, const CheckOptions& options);
 
-// True if the expression uses col("name") (it then needs a header line).
+// True if the expression uses col("name") (it then needs a header line; bare names need
+// a declared one, see CheckOptions::bare_names).
 bool uses_column_names(const Expr& expr);
 
 // Splits a header line into column names (as check() matches them: surrounding blanks, a

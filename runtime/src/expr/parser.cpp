@@ -328,14 +328,27 @@ class Parser {
         if (std::find(kKeywords.begin(), kKeywords.end(), word) != kKeywords.end())
           fail("expected a value, found '" + t.text + "'", t.pos, std::string(kValueHintShort));
         std::string hint = "strings need quotes: \"" + t.text + "\"";
+        bool misspelt = false;
         for (std::string_view k : kKeywords)
           if (edit_distance(word, k) <= (k.size() > 4 ? 2u : 1u)) {
             hint = "did you mean '" + std::string(k) + "'?";
+            misspelt = true;
             break;
           }
         if (word == "like" || word == "matches" || word == "regex")
-          hint = "patterns are not supported: use contains(), startswith() or endswith()";
-        fail("unknown word '" + t.text + "'", t.pos, hint);
+          fail("unknown word '" + t.text + "'", t.pos,
+               "patterns are not supported: use contains(), startswith() or endswith()");
+        // A word followed by '(' is a call of an unknown function.
+        if (misspelt && peek(1).kind == Token::Kind::lparen) fail("unknown word '" + t.text + "'", t.pos, hint);
+        if (peek(1).kind == Token::Kind::lparen)
+          fail("unknown function '" + t.text + "'", t.pos, "the functions are contains, startswith, endswith and col");
+        // Otherwise a bare column name (check() resolves it, or reports it with this hint).
+        o.type = Operand::Type::column;
+        o.text = t.text;
+        o.bare = true;
+        o.bare_hint = hint;
+        o.end = take().end;
+        return o;
       }
       case Token::Kind::end:
         fail("expected a value, found the end of the expression", t.pos, std::string(kValueHintShort));

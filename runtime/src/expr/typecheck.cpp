@@ -89,8 +89,17 @@ class Checker {
            literal.pos, "use a shorter string");
   }
 
+  // A bare word that names no column: most often a string without its quotes, or a
+  // misspelt keyword (the parser's hint says which).
+  [[noreturn]] void unknown_word(const Operand& o, const std::string& where) const {
+    fail("unknown word '" + o.text + "'", o.pos, o.bare_hint + where);
+  }
+
   void resolve(Operand& o) {
     bool jsonl = options_.format == RecordFormat::jsonl;
+    if (o.bare && jsonl) unknown_word(o, "; fields of JSON lines are paths: ." + o.text);
+    if (o.bare && !binary() && !(options_.bare_names && !options_.header.empty()))
+      unknown_word(o, "; a bare column name needs --header (or write col(\"" + o.text + "\"))");
     if (o.type == Operand::Type::path && !jsonl)
       fail("a JSON path needs --format jsonl", o.pos,
            "with --format jsonl each record is a JSON object and .name its member; otherwise fields are $N or "
@@ -115,7 +124,8 @@ class Checker {
       std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
       std::transform(b.begin(), b.end(), b.begin(), [](unsigned char c) { return std::tolower(c); });
       if (a == b) {
-        hint = "did you mean col(\"" + options_.header[i] + "\")? (names are case-sensitive)";
+        hint = "did you mean " + (o.bare ? options_.header[i] : "col(\"" + options_.header[i] + "\")") +
+               "? (names are case-sensitive)";
         break;
       }
     }
@@ -125,6 +135,7 @@ class Checker {
         hint += (i ? ", " : "") + std::string("\"") + options_.header[i] + "\"";
       if (options_.header.size() > 12) hint += ", ...";
     }
+    if (o.bare) hint = o.bare_hint + "; " + hint;
     fail("no column named \"" + o.text + "\" in the header", o.pos, hint);
   }
 
@@ -141,6 +152,7 @@ class Checker {
       }
       std::string hint = "the schema has: ";
       for (std::size_t i = 0; i < schema.fields.size() && i < 12; ++i) hint += (i ? ", " : "") + schema.fields[i].name;
+      if (o.bare) hint = o.bare_hint + "; " + hint;
       fail("no field named \"" + o.text + "\" in the schema", o.pos, hint);
     }
     if (o.type != Operand::Type::field) return;
@@ -323,8 +335,10 @@ class Checker {
   const CheckOptions& options_;
 };
 
+// col("x") only: bare names resolve against a declared header, never one read for them.
 bool uses_names(const Node& n) {
-  if (n.lhs.type == Operand::Type::column || n.rhs.type == Operand::Type::column) return true;
+  auto named = [](const Operand& o) { return o.type == Operand::Type::column && !o.bare; };
+  if (named(n.lhs) || named(n.rhs)) return true;
   for (const Node& k : n.kids)
     if (uses_names(k)) return true;
   return false;
