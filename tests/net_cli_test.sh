@@ -74,6 +74,20 @@ for place in "server" "server --streams 3" "client --streams 2" "client" "client
   else fail "--place $place: exit $rc, $(head -c 300 "$WORK/err")"; fi
 done
 [[ $(remote --place xdp -c -e XQZSLUICE f.csv) == $(wc -l <"$WORK/want") ]] && pass "-c counts" || fail "-c counts"
+# Placement server: counts and aggregates computed in the server's kernel, the same result.
+[[ $(remote --place server -c -e XQZSLUICE f.csv) == $(wc -l <"$WORK/want") ]] && pass "-c counts in the server's kernel" ||
+  fail "-c at the server: $(remote --place server -c -e XQZSLUICE f.csv 2>&1 | head -c 300)"
+in_kernel=$(remote --place server -c --json --stats -e XQZSLUICE f.csv |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["stats"]["kernel_aggregated_records"])')
+((in_kernel > $(wc -l <"$WORK/want") / 2)) && pass "the server's kernel counted $in_kernel records" ||
+  fail "the server's kernel counted only $in_kernel records"
+"$SLUICE" scan --group-by '$2' --sum '$3' --max '$4' -e XQZSLUICE "$WORK/root/f.csv" >"$WORK/want.agg"
+for place in "server" "server --streams 2" "client"; do
+  # shellcheck disable=SC2086
+  if remote --place $place --group-by '$2' --sum '$3' --max '$4' -e XQZSLUICE f.csv >"$WORK/got.agg" 2>"$WORK/err" &&
+    cmp -s "$WORK/got.agg" "$WORK/want.agg"; then pass "--place $place: aggregates equal a local scan's"
+  else fail "--place $place aggregates: $(head -c 300 "$WORK/err")"; fi
+done
 remote --place server -e NO_SUCH_TEXT f.csv >/dev/null 2>&1
 [[ $? -eq 1 ]] && pass "no match exits 1" || fail "no match should exit 1"
 

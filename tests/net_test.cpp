@@ -8,10 +8,13 @@
 #include "test_support.hpp"
 
 #include <sluice/error.hpp>
+#include <sluice/aggregate.hpp>
+#include <sluice/format.hpp>
 #include <sluice/remote.hpp>
 #include <sluice/scanner.hpp>
 
 #include "generator.hpp"
+#include "net/aggregate_wire.hpp"
 #include "net/protocol.hpp"
 #include "net/socket.hpp"
 #include "unique_fd.hpp"
@@ -358,6 +361,123 @@ TEST(NetServer, IdenticalRequestsReuseTheVerifiedProgram) {
     remote_scan(cases[2].file, cases[2].spec, o, &rs);
     EXPECT_GT(rs.server_load_seconds, 0);
   }
+}
+
+// ---- aggregates in the server's kernel ------------------------------------------------------
+
+// Adds each record's group key and value columns (lines split on ',').
+void aggregate_into(Aggregator& agg, const std::string& text, const AggregateSpec& spec) {
+  RecordLayout layout;
+  layout.delimiter = spec.delimiter;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t nl = text.find('\n', start);
+    std::string_view record(text.data() + start, nl - start);
+    start = nl + 1;
+    std::string key = spec.group_field ? field_value(record, layout, *spec.group_field).value_or("") : "";
+    std::vector<std::optional<std::string>> owned;
+    for (std::uint32_t f : spec.value_fields) owned.push_back(field_value(record, layout, f));
+    std::vector<std::optional<std::string_view>> values(owned.begin(), owned.end());
+    agg.add(key, values);
+  }
+}
+
+// The partials' encoding: many groups over several frames (each within the frame limit),
+// negative and scaled decimals, cells without numbers; malformed groups are refused.
+TEST(NetWire, PartialAggregatesRoundTrip) {
+  Aggregator a(2);
+  for (int i = 0; i < 3000; ++i) {
+    std::string key = "group-" + std::to_string(i % 1500) + std::string(static_cast<std::size_t>(i % 40), 'k');
+    std::string v = std::to_string(i * 7 - 10000) + "." + std::to_string(i % 1000);
+    std::optional<std::string_view> values[] = {v, i % 3 ? std::optional<std::string_view>("n/a") : std::nullopt};
+    a.add(key, values);
+  }
+  std::vector<net::Message> frames = net::encode_partials(a);
+  ASSERT_GT(frames.size(), 1u);
+  Aggregator b(2);
+  for (const net::Message& f : frames) {
+    ASSERT_LE(f.encode().size(), net::kFrameHeaderSize + net::kMaxFrameBody);
+    net::merge_partials(net::Message::decode(f.type(), f.encode().substr(net::kFrameHeaderSize)), b);
+  }
+  ASSERT_EQ(b.groups().size(), a.groups().size());
+  EXPECT_EQ(b.records(), a.records());
+  for (const auto& [key, g] : a.groups()) {
+    const AggregateGroup& h = b.groups().at(key);
+    EXPECT_EQ(h.count, g.count);
+    EXPECT_EQ(compare(h.cells[0].sum, g.cells[0].sum), 0) << key;
+    EXPECT_EQ(compare(*h.cells[0].min, *g.cells[0].min), 0) << key;
+    EXPECT_EQ(compare(*h.cells[0].max, *g.cells[0].max), 0) << key;
+    EXPECT_EQ(h.cells[1].numbers, 0u);
+    EXPECT_FALSE(h.cells[1].min.has_value());
+  }
+  // Cut short, or more columns than the client asked for.
+  net::Message cut(net::FrameType::partials);
+  cut.add(net::Tag::group, frames[0].all(net::Tag::group)[0].substr(0, 20));
+  Aggregator c(2);
+  EXPECT_THROW(net::merge_partials(cut, c), net::ProtocolError);
+  Aggregator one(1);
+  EXPECT_THROW(net::merge_partials(frames[0], one), net::ProtocolError);
+}
+
+// Placement server with aggregates: the server's kernel counts and sums what it keeps and
+// sends back partials instead of records; with the records it could not aggregate (window
+// boundaries), the client's result equals the local read backend's, exactly.
+TEST(NetServer, AggregatesInTheServersKernel) {
+  Namespaces ns;
+  REQUIRE_NAMESPACES(ns);
+  TempDir dir;
+  datasets::GenOptions g;
+  g.seed = 9;
+  g.size = 4u << 20;
+  g.literal_selectivity = datasets::parse_fraction("10%", "selectivity");
+  std::string file = dir.write("agg.csv", generate(g));
+  FilterSpec filter = FixedStringSpec{{"XQZSLUICE"}};
+  Output kept = local_scan(dir.root() / file, filter);
+  ServeOptions so;
+  so.root = dir.root().string();
+  ServerThread server(ns, so);
+  const AggregateSpec specs[] = {{',', std::nullopt, {}}, {',', 2u, {3u, 4u}}, {',', 1u, {3u}}};
+  for (const AggregateSpec& spec : specs) {
+    for (unsigned streams : {1u, 2u}) {
+      SCOPED_TRACE(std::to_string(spec.value_fields.size()) + " columns, " + std::to_string(streams) + " streams");
+      Aggregator want(spec.value_fields.size());
+      aggregate_into(want, kept.text, spec);
+      RemoteOptions o = options_for(kConfigs[0], server.address());
+      o.streams = streams;
+      o.aggregate = spec;
+      RemoteScanner scanner(file, filter, o);
+      Output delivered = test::drain(scanner);
+      const Aggregator* in_kernel = scanner.kernel_aggregates();
+      ASSERT_NE(in_kernel, nullptr) << server.log();
+      EXPECT_LT(delivered.count, kept.count / 4) << "the kernel aggregated too little";
+      EXPECT_EQ(scanner.stats().kernel_aggregated_records, in_kernel->records());
+      Aggregator got(spec.value_fields.size());
+      aggregate_into(got, delivered.text, spec);
+      got.merge(*in_kernel);
+      ASSERT_EQ(got.records(), kept.count);
+      ASSERT_EQ(got.groups().size(), want.groups().size());
+      for (const auto& [key, w] : want.groups()) {
+        const AggregateGroup& h = got.groups().at(key);
+        EXPECT_EQ(h.count, w.count) << key;
+        for (std::size_t c = 0; c < w.cells.size(); ++c) {
+          EXPECT_EQ(h.cells[c].numbers, w.cells[c].numbers) << key;
+          EXPECT_EQ(compare(h.cells[c].sum, w.cells[c].sum), 0) << key << ": " << to_string(h.cells[c].sum);
+          ASSERT_EQ(h.cells[c].min.has_value(), w.cells[c].min.has_value());
+          if (w.cells[c].min) {
+            EXPECT_EQ(compare(*h.cells[c].min, *w.cells[c].min), 0) << key;
+            EXPECT_EQ(compare(*h.cells[c].max, *w.cells[c].max), 0) << key;
+          }
+        }
+      }
+    }
+  }
+  // Other placements aggregate on the client: nothing comes back from a kernel.
+  RemoteOptions client = options_for(kConfigs[1], server.address());
+  client.aggregate = specs[0];
+  RemoteScanner scanner(file, filter, client);
+  EXPECT_EQ(test::drain(scanner).count, kept.count);
+  EXPECT_EQ(scanner.kernel_aggregates(), nullptr);
+  EXPECT_EQ(server.server().counters().failed, 0u) << server.log();
 }
 
 // ---- several data connections (TCP placements) ---------------------------------------------
@@ -710,6 +830,13 @@ TEST_F(NetHostile, MalformedMessagesAreRefused) {
   Message many = request("data.csv", KeepAllSpec{});
   many.add_u64(Tag::streams, kMaxStreams + 1);
   EXPECT_REFUSED(exchange(addr(), many.encode()), ErrorCode::bad_parameter);
+  // Aggregates: a field cut short, a newline delimiter.
+  Message agg = request("data.csv", KeepAllSpec{}, "server");
+  agg.add(Tag::aggregate, std::string(",\0\0", 3));
+  EXPECT_REFUSED(exchange(addr(), agg.encode()), ErrorCode::bad_parameter);
+  Message newline = request("data.csv", KeepAllSpec{}, "server");
+  newline.add(Tag::aggregate, std::string("\n\xff\xff\xff\xff", 5));
+  EXPECT_REFUSED(exchange(addr(), newline.encode()), ErrorCode::bad_parameter);
   expect_still_serving();
 }
 

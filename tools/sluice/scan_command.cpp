@@ -400,6 +400,8 @@ int scan_command(const std::vector<std::string>& args) {
     // aggregated there are not delivered, and their partials are merged below.
     if (aggregator) req.options.aggregate = aggregator->kernel_spec();
     else if (req.count) req.options.aggregate = AggregateSpec{req.delimiter, std::nullopt, {}};  // any framing
+    // Remotely, the server's kernel aggregates where the filter runs there.
+    if (req.remote && req.remote->placement == Placement::server) req.remote->aggregate = req.options.aggregate;
   } catch (const Error& e) {
     std::cerr << "sluice scan: " << e.what() << "\n";
     return kExitError;
@@ -446,7 +448,7 @@ int scan_command(const std::vector<std::string>& args) {
           if (!raw) out.append("\n");
         }
       }
-      if (const Aggregator* in_kernel = local ? local->kernel_aggregates() : nullptr) {
+      if (const Aggregator* in_kernel = local ? local->kernel_aggregates() : remote->kernel_aggregates()) {
         matches += in_kernel->records();
         if (aggregator) aggregator->merge(*in_kernel);
       }

@@ -83,6 +83,10 @@ struct RemoteOptions {
   // (at most kMaxStreams). 0: the server chooses (placement server: one per server CPU, at
   // most 2, for files of 64 MiB a stream; placement client: one); it may grant fewer.
   unsigned streams = 0;
+  // Placement server: aggregate in the server's kernel where it can (as the sockmap backend
+  // does locally, ScanOptions::aggregate): the records aggregated there never cross the
+  // network, next() does not return them, and kernel_aggregates() has their partials.
+  std::optional<AggregateSpec> aggregate;
 };
 
 // What the transfer did, beyond ScanStats.
@@ -120,6 +124,9 @@ class RemoteScanner {
   bool next(RecordBatch& batch);
   ScanStats stats() const;
   RemoteStats remote_stats() const;
+  // The partial aggregates the server's kernel computed (RemoteOptions::aggregate), complete
+  // once next() has returned false; nullptr when the server aggregated nothing.
+  const Aggregator* kernel_aggregates() const;
 
  private:
   struct Impl;

@@ -6,6 +6,7 @@
 #include <sluice/error.hpp>
 #include <sluice/remote.hpp>
 
+#include "net/aggregate_wire.hpp"
 #include "net/protocol.hpp"
 #include "net/receive_program.hpp"
 #include "net/socket.hpp"
@@ -100,6 +101,8 @@ struct RemoteScanner::Impl {
   std::size_t reading = 0;     // the stream being read; later ones wait in their socket buffers
   std::vector<char> buffer;
   bool data_eof = false;       // every stream ended
+  std::optional<Aggregator> partials;  // placement server: what its kernel aggregated
+  std::uint64_t aggregate_fallbacks = 0;  // and the kept records it sent instead
 
   // UDP
   UniqueFd udp;
@@ -153,6 +156,7 @@ struct RemoteScanner::Impl {
     if (o.streams > kMaxStreams) throw UsageError("streams: at most " + std::to_string(kMaxStreams));
     if (o.streams > 0 && transport == Transport::tcp) request.add_u64(Tag::streams, o.streams);
     net::encode_filter(request, spec);
+    if (o.placement == Placement::server && o.aggregate) net::encode_aggregate_spec(request, *o.aggregate);
     if (transport == Transport::tcp) {
       start_tcp(request);
     } else {
@@ -185,6 +189,10 @@ struct RemoteScanner::Impl {
     if (streams < 1 || streams > kMaxStreams || (options.streams > 0 && streams > options.streams))
       fail(path + ": the server offered " + std::to_string(streams) + " data connections");
     rstats.streams = static_cast<unsigned>(streams);
+    if (accept.optional_u64(Tag::aggregating).value_or(0) == 1) {
+      if (!options.aggregate) fail(path + ": the server aggregates what was not asked for");
+      partials.emplace(options.aggregate->value_fields.size());
+    }
     // Every data connection at once (the server starts when all have arrived); each says
     // which part of the file it carries.
     for (std::uint64_t i = 0; i < streams; ++i) {
@@ -220,9 +228,11 @@ struct RemoteScanner::Impl {
         // While the data flows, the control connection may carry an error.
         if (!pending_end) {
           bool eof = false;  // a closed control connection shows on the data connection too
-          if (std::optional<Message> m = control->poll(eof)) {
+          while (std::optional<Message> m = control->poll(eof)) {
+            if (take_partials(*m)) continue;
             net::expect_type(*m, FrameType::end);  // an error report throws here
             pending_end = std::move(*m);
+            break;
           }
         }
         pollfd pfd[2] = {{data[reading].get(), POLLIN, 0}, {control_fd.get(), POLLIN, 0}};
@@ -231,12 +241,13 @@ struct RemoteScanner::Impl {
         continue;
       }
       // End of the data: the server's END says how many bytes it sent.
-      Message end = pending_end ? std::move(*pending_end) : receive(FrameType::end, options.timeout_seconds);
+      Message end = pending_end ? std::move(*pending_end) : receive_end();
       pending_end.reset();
       std::uint64_t kept = end.required_u64(Tag::bytes_kept);
       rstats.kernel_bytes_in = end.optional_u64(Tag::kernel_bytes_in).value_or(0);
       rstats.kernel_bytes_out = options.placement == Placement::server ? kept : 0;
       rstats.boundary_bytes = end.optional_u64(Tag::boundary_bytes).value_or(0);
+      aggregate_fallbacks = end.optional_u64(Tag::aggregate_fallbacks).value_or(0);
       if (received != kept)
         fail(path + ": the data connection ended after " + std::to_string(received) + " of " + std::to_string(kept) +
              " bytes");
@@ -248,6 +259,25 @@ struct RemoteScanner::Impl {
   }
 
   std::optional<Message> pending_end;
+
+  // A `partials` frame (the server's kernel aggregates) is merged; false for any other.
+  bool take_partials(const Message& m) {
+    if (m.type() != FrameType::partials) return false;
+    if (!partials) fail(path + ": the server sent aggregates that were not asked for");
+    net::merge_partials(m, *partials);
+    return true;
+  }
+
+  // The server's END, after any partials.
+  Message receive_end() {
+    while (true) {
+      std::optional<Message> m = control->receive(after(options.timeout_seconds));
+      if (!m) fail(path + ": the server closed the connection");
+      if (take_partials(*m)) continue;
+      net::expect_type(*m, FrameType::end);
+      return std::move(*m);
+    }
+  }
 
   void check_stalled() {
     if (Clock::now() - last_activity > std::chrono::duration<double>(options.timeout_seconds))
@@ -539,6 +569,14 @@ ScanStats RemoteScanner::stats() const {
   s.records_out = i.matcher.records_out();
   if (i.options.count_input_records && i.options.placement == Placement::client) s.records_in = i.matcher.records_in();
   s.kernel_filter_bytes = i.rstats.kernel_bytes_in;
+  if (i.partials) {
+    s.aggregation = "server kernel";
+    s.kernel_aggregated_records = i.partials->records();
+    s.kernel_aggregate_fallbacks = i.aggregate_fallbacks;
+    s.records_out += i.partials->records();  // kept, counted where they were aggregated
+  } else if (i.options.aggregate) {
+    s.aggregation = "user space";
+  }
   s.boundary_bytes = i.rstats.boundary_bytes;
   s.windows = i.rstats.datagrams;
   i.usage.fill(s);
@@ -546,6 +584,10 @@ ScanStats RemoteScanner::stats() const {
 }
 
 RemoteStats RemoteScanner::remote_stats() const { return impl_->rstats; }
+
+const Aggregator* RemoteScanner::kernel_aggregates() const {
+  return impl_->partials && impl_->done ? &*impl_->partials : nullptr;
+}
 
 namespace {
 class RemoteBackend final : public Backend {

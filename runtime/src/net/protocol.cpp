@@ -25,6 +25,7 @@ std::string_view to_string(FrameType type) {
     case FrameType::end: return "end";
     case FrameType::done: return "done";
     case FrameType::summary: return "summary";
+    case FrameType::partials: return "partials";
   }
   return "unknown";
 }
@@ -65,7 +66,7 @@ std::uint64_t get_be(const unsigned char* p, std::size_t n) {
   return v;
 }
 
-bool known_type(std::uint8_t t) { return t >= 1 && t <= 10; }
+bool known_type(std::uint8_t t) { return t >= 1 && t <= static_cast<std::uint8_t>(FrameType::partials); }
 
 }  // namespace
 

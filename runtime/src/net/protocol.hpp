@@ -36,6 +36,7 @@ enum class FrameType : std::uint8_t {
   end = 8,       // server -> client: everything was sent once, with the counts
   done = 9,      // client -> server: everything arrived
   summary = 10,  // server -> client: the server's cost of the transfer; then it closes
+  partials = 11, // server -> client (placement server, before end): aggregates the kernel computed
 };
 std::string_view to_string(FrameType type);
 
@@ -58,7 +59,8 @@ enum class Tag : std::uint8_t {
   datagram_size = 15,
   window = 16,
   streams = 17,  // request: TCP data connections wanted (0: the server chooses); accept: granted
-  kLastRequestTag = streams,
+  aggregate = 18,  // request (placement server): aggregate in the server's kernel (net/aggregate_wire.hpp)
+  kLastRequestTag = aggregate,
   // replies and transfer
   token = 20,
   file_id = 21,
@@ -81,7 +83,10 @@ enum class Tag : std::uint8_t {
   boundary_bytes = 38,
   max_window = 39,
   stream = 40,  // attach: which data connection of the transfer this is (0-based)
-  kLastReplyTag = stream,
+  aggregating = 41,  // accept: 1 if the server's kernel aggregates (else the client does it all)
+  group = 42,        // partials: one group's partial aggregates (repeatable)
+  aggregate_fallbacks = 43,  // end: kept records the kernel could not aggregate exactly and sent
+  kLastReplyTag = aggregate_fallbacks,
   // optional from here on
   server_version = 0x80,
 };

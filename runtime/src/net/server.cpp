@@ -7,6 +7,8 @@
 #include <sluice/remote.hpp>
 
 #include "chunk_source.hpp"
+#include "bpf/kernel_aggregate.hpp"
+#include "net/aggregate_wire.hpp"
 #include "net/datagram.hpp"
 #include "net/export_root.hpp"
 #include "net/protocol.hpp"
@@ -234,7 +236,7 @@ class Session {
  private:
   void serve_tcp(const Message& request, bool filter_on_server);
   unsigned stream_count(const Message& request, bool filter_on_server) const;
-  std::string load_programs(std::vector<DataStream>& streams);
+  std::string load_programs(std::vector<DataStream>& streams, const std::optional<HostSetting>& aggregate);
   void send_streams(std::vector<DataStream>& streams);
   void send_part(DataStream& stream, std::atomic<Clock::rep>& last_progress);
   void add_cpu(Message& m) const;
@@ -317,25 +319,27 @@ unsigned Session::stream_count(const Message& request, bool filter_on_server) co
 }
 
 // Every stream's program, from the pool or loaded, the loads at the same time (each is a
-// verifier run, on its own CPU). The verifier thus runs before any data is sent.
-std::string Session::load_programs(std::vector<DataStream>& streams) {
+// verifier run, on its own CPU). The verifier thus runs before any data is sent. Programs
+// that aggregate are never pooled (their partials would need clearing): always loaded.
+std::string Session::load_programs(std::vector<DataStream>& streams, const std::optional<HostSetting>& aggregate) {
   std::vector<char> sample(static_cast<std::size_t>(std::min<std::uint64_t>(file_.size, 64 * 1024)));
   ssize_t n = sample.empty() ? 0 : ::pread(file_.fd.get(), sample.data(), sample.size(), 0);
   sample.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   Filter tuned = filter_->tuned_for(sample);
   std::string key = "sk_msg_filter/" + tuned.name() + "/";
   key.append(reinterpret_cast<const char*>(tuned.params().data()), tuned.params().size());
+  std::vector<HostSetting> settings{{"sluice_pass_to_peer", 1}, {"sluice_count_records", 0}};
+  if (aggregate) settings.push_back(*aggregate);
   std::vector<std::exception_ptr> errors(streams.size());
   std::vector<std::thread> loaders;
   for (std::size_t i = 0; i < streams.size(); ++i) {
-    streams[i].object = impl_.programs.take(key);
+    if (!aggregate) streams[i].object = impl_.programs.take(key);
     streams[i].cached = streams[i].object != nullptr;
     if (streams[i].cached) continue;
     loaders.emplace_back([&, i] {
       ThreadCpu start = ThreadCpu::now();
       try {
-        streams[i].object = std::make_unique<LoadedFilterObject>(
-            "sk_msg_filter", tuned, std::vector<HostSetting>{{"sluice_pass_to_peer", 1}, {"sluice_count_records", 0}});
+        streams[i].object = std::make_unique<LoadedFilterObject>("sk_msg_filter", tuned, settings);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -358,8 +362,12 @@ void Session::serve_tcp(const Message& request, bool filter_on_server) {
   std::vector<ByteRange> parts = split_at_records(file_, *filter_, stream_count(request, filter_on_server));
   std::vector<DataStream> streams(parts.size());
   for (std::size_t i = 0; i < parts.size(); ++i) streams[i].range = parts[i];
+  // Aggregates the client wants from the server's kernel, when the kernel can compute them.
+  std::optional<AggregateSpec> aggregate = filter_on_server ? net::decode_aggregate_spec(request) : std::nullopt;
+  std::optional<HostSetting> in_kernel =
+      aggregate ? kernel_aggregate_setting(*aggregate, filter_->framing()) : std::nullopt;
   std::string program_key;
-  if (filter_on_server) program_key = load_programs(streams);
+  if (filter_on_server) program_key = load_programs(streams, in_kernel);
 
   std::string token = net::random_token();
   {
@@ -370,6 +378,7 @@ void Session::serve_tcp(const Message& request, bool filter_on_server) {
   }
   Message accept(FrameType::accept);
   accept.add(Tag::token, token).add_u64(Tag::file_size, file_.size).add_u64(Tag::streams, streams.size());
+  if (filter_on_server) accept.add_u64(Tag::aggregating, in_kernel ? 1 : 0);
   // Loads that ran for this request (programs from the pool cost none: fields absent).
   double load_seconds = 0;
   std::optional<std::uint64_t> verified;
@@ -409,12 +418,25 @@ void Session::serve_tcp(const Message& request, bool filter_on_server) {
     kernel_in += k.bytes_in;
     boundary += k.boundary_bytes;
   }
+  // The kernel's partial aggregates, before END: the records they hold were never sent.
+  std::uint64_t fallbacks = 0;
+  if (in_kernel) {
+    Aggregator partials(aggregate->value_fields.size());
+    for (const DataStream& st : streams) {
+      partials.merge(read_kernel_aggregates(*st.object, *aggregate));
+      sluice_agg_stats a = read_kernel_aggregate_stats(*st.object);
+      fallbacks += a.inexact + a.overflow + a.long_key + a.map_full;
+    }
+    for (const Message& frame : net::encode_partials(partials))
+      control_.send(frame, after(impl_.options.idle_timeout_seconds));
+  }
   Message end(FrameType::end);
   end.add_u64(Tag::bytes_sent, sent).add_u64(Tag::bytes_kept, kept);
+  if (in_kernel) end.add_u64(Tag::aggregate_fallbacks, fallbacks);
   if (filter_on_server) end.add_u64(Tag::kernel_bytes_in, kernel_in).add_u64(Tag::boundary_bytes, boundary);
   // Detached and empty: a later request with the same filter may reuse them.
   for (DataStream& st : streams)
-    if (st.object) impl_.programs.give(program_key, std::move(st.object));
+    if (st.object && !in_kernel) impl_.programs.give(program_key, std::move(st.object));
   finish(std::move(end), streams);
 }
 
