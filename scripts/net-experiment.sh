@@ -12,7 +12,10 @@
 #   --placements L      default: server client client-udp xdp-drop xdp-trim tc-drop tc-trim
 #                       sockfilter-drop sockfilter-trim; a TCP placement may name its
 #                       data-connection count: server@1, server@2, client@2 (default: the
-#                       server's choice; the CSV's streams column has what was granted)
+#                       server's choice; the CSV's streams column has what was granted).
+#                       The client writes the records it gets to /dev/null; server+count
+#                       instead counts them (-c), which the server's kernel does itself,
+#                       sending back a count and only the records it could not judge
 #   --repeat N          runs per cell, interleaved: each round runs every placement once
 #                       (default 3; the CSV has every run)
 #   --out FILE          CSV output (default net-experiment.csv)
@@ -175,9 +178,11 @@ for rate in $RATES; do
     cat "$DATA/$f" >/dev/null  # in the page cache, like every run after it
     for run in $(seq "$REPEAT"); do
       for placement in $PLACEMENTS; do
-        streams=()
+        streams=() count=()
         if [[ $placement == *@* ]]; then streams=(--streams "${placement#*@}"); fi
+        if [[ $placement == *+count* ]]; then count=(-c); fi
         case ${placement%@*} in
+          server+count) args=(--place server "${streams[@]}"); mode= ;;
           server) args=(--place server "${streams[@]}"); mode= ;;
           client) args=(--place client "${streams[@]}"); mode= ;;
           client-udp) args=(--place client --transport udp); mode= ;;
@@ -187,14 +192,17 @@ for rate in $RATES; do
         tx0=$(counter tx_bytes); rx0=$(counter rx_bytes); cpu0=$(busy_seconds)
         t0=$(date +%s%N)
         # In the background and waited for, so an interrupt is handled at once.
-        ip netns exec "$CLI" timeout "$TIMEOUT" "$SLUICE" scan --remote "$ADDR" "${args[@]}" \
-          --timeout 60 -c --json --stats -e XQZSLUICE "$f" >"$RUN" 2>&1 &
+        # Records go to /dev/null and the JSON report to stderr; with -c the report is stdout.
+        if ((${#count[@]})); then sink=$RUN; else sink=/dev/null; fi
+        ip netns exec "$CLI" timeout "$TIMEOUT" "$SLUICE" scan --remote "$ADDR" "${args[@]}" "${count[@]}" \
+          --timeout 60 --json --stats -e XQZSLUICE "$f" >"$sink" 2>>"$RUN" &
         CLIENT_PID=$!
         rc=0
         wait "$CLIENT_PID" || rc=$?
         CLIENT_PID=
         t1=$(date +%s%N)
-        json=$(cat "$RUN")
+        json=$(tail -n 1 "$RUN")
+        : >"$RUN"
         if ((rc != 0)); then
           echo "net-experiment: $rate $sel $placement run $run failed: $json" >&2
           continue
