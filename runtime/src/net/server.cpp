@@ -223,6 +223,45 @@ struct DataStream {
   std::uint64_t sent = 0;
 };
 
+// Whether a TCP transfer still moves, seen by all its sending threads: a send that returns
+// bytes, or the bytes its data connections hold unacknowledged changing (the client reads
+// what was sent: a stream that sent everything still drains while a later one waits).
+class TransferProgress {
+ public:
+  TransferProgress(const std::vector<DataStream>& streams, double idle_seconds)
+      : streams_(streams),
+        idle_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(idle_seconds))) {}
+  void sent() {
+    std::lock_guard lock(mutex_);
+    moved_ = Clock::now();
+  }
+  // True when nothing moved for the idle timeout (looks at the send queues first).
+  bool idle() {
+    std::lock_guard lock(mutex_);
+    std::uint64_t queued = unacknowledged();
+    if (queued != queued_) {
+      queued_ = queued;
+      moved_ = Clock::now();
+    }
+    return Clock::now() - moved_ > idle_;
+  }
+
+ private:
+  std::uint64_t unacknowledged() const {
+    std::uint64_t total = 0;
+    for (const DataStream& st : streams_) {
+      int queued = 0;
+      if (st.socket && ::ioctl(st.socket.get(), SIOCOUTQ, &queued) == 0) total += static_cast<std::uint64_t>(queued);
+    }
+    return total;
+  }
+  const std::vector<DataStream>& streams_;
+  const Clock::duration idle_;
+  std::mutex mutex_;
+  Clock::time_point moved_ = Clock::now();
+  std::uint64_t queued_ = 0;
+};
+
 class Session {
  public:
   Session(net::ServerState& impl, Channel& control, const net::SocketAddress& peer)
@@ -238,8 +277,11 @@ class Session {
   unsigned stream_count(const Message& request, bool filter_on_server) const;
   std::string load_programs(std::vector<DataStream>& streams, const std::optional<HostSetting>& aggregate);
   void send_streams(std::vector<DataStream>& streams);
-  void send_part(DataStream& stream, std::atomic<Clock::rep>& last_progress);
+  void send_part(DataStream& stream, TransferProgress& progress);
   void add_cpu(Message& m) const;
+  // How often a waiting stream or the wait for DONE looks at the transfer's progress: a
+  // quarter of the idle timeout, at most a second, so progress is never seen too late.
+  double progress_interval() const { return std::min(1.0, impl_.options.idle_timeout_seconds / 4); }
   void add_helper_cpu(const ThreadCpu& start);
   void serve_udp(const Message& request);
   std::vector<UniqueFd> await_data_connections(const std::string& token);
@@ -444,13 +486,13 @@ void Session::serve_tcp(const Message& request, bool filter_on_server) {
 // order, so a later stream may wait for the ones before it: the transfer is idle only when
 // no stream moves. The first failure ends every stream (the client cannot use the rest).
 void Session::send_streams(std::vector<DataStream>& streams) {
-  std::atomic<Clock::rep> last_progress{Clock::now().time_since_epoch().count()};
+  TransferProgress progress(streams, impl_.options.idle_timeout_seconds);
   std::mutex failure_mutex;
   std::exception_ptr failure;
   auto run = [&](std::size_t i) {
     ThreadCpu start = ThreadCpu::now();
     try {
-      send_part(streams[i], last_progress);
+      send_part(streams[i], progress);
     } catch (...) {
       std::lock_guard lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -467,17 +509,17 @@ void Session::send_streams(std::vector<DataStream>& streams) {
 
 // One data connection: its part of the file with sendfile, through its sk_msg program when
 // the server filters. Everything attached is detached before the FIN.
-void Session::send_part(DataStream& st, std::atomic<Clock::rep>& last_progress) {
+void Session::send_part(DataStream& st, TransferProgress& progress) {
   int fd = st.socket.get();
   net::ServerState::LiveSocket live(impl_, fd);
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  // Short waits, so a stream queued behind the earlier ones looks at the transfer's progress.
-  double wait = std::min(1.0, impl_.options.idle_timeout_seconds);
+  // Short waits, so a stream queued behind the earlier ones looks at the transfer's progress
+  // (and a blocked send returns what it sent so far: progress is seen at most `wait` late).
+  double wait = progress_interval();
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(wait);
   tv.tv_usec = static_cast<suseconds_t>((wait - static_cast<double>(tv.tv_sec)) * 1e6);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  auto idle = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(impl_.options.idle_timeout_seconds));
 
   std::unique_ptr<SkMsgAttachment> attachment;
   std::unique_ptr<SockmapEntry> entry;
@@ -498,15 +540,14 @@ void Session::send_part(DataStream& st, std::atomic<Clock::rep>& last_progress) 
     ssize_t n = ::sendfile(fd, file_.fd.get(), &offset, want);
     if (n > 0) {
       st.sent += static_cast<std::uint64_t>(n);
-      last_progress = Clock::now().time_since_epoch().count();
+      progress.sent();
       continue;
     }
     if (n == 0) break;  // the file shrank: what there was is what is sent
     if (errno == EINTR) continue;
     if (impl_.stop_requested()) throw ProtocolError(ErrorCode::unavailable, "the server is shutting down");
     if (errno == EAGAIN) {
-      if (Clock::now() - Clock::time_point(Clock::duration(last_progress.load())) > idle)
-        throw ProtocolError(ErrorCode::timeout, "the client stopped reading");
+      if (progress.idle()) throw ProtocolError(ErrorCode::timeout, "the client stopped reading");
       continue;
     }
     if (errno == EPIPE || errno == ECONNRESET) throw ProtocolError(ErrorCode::io, "the client went away mid-stream");
@@ -524,31 +565,15 @@ void Session::send_part(DataStream& st, std::atomic<Clock::rep>& last_progress) 
 void Session::finish(Message end, const std::vector<DataStream>& streams) {
   add_cpu(end);
   control_.send(end, after(impl_.options.idle_timeout_seconds));
-  auto unacknowledged = [&] {
-    std::uint64_t total = 0;
-    for (const DataStream& st : streams) {
-      int queued = 0;
-      if (st.socket && ::ioctl(st.socket.get(), SIOCOUTQ, &queued) == 0) total += static_cast<std::uint64_t>(queued);
-    }
-    return total;
-  };
-  const auto idle = std::chrono::duration<double>(impl_.options.idle_timeout_seconds);
-  const double wait = std::min(1.0, impl_.options.idle_timeout_seconds);
-  std::uint64_t queued = unacknowledged();
-  Clock::time_point moved = Clock::now();
+  TransferProgress progress(streams, impl_.options.idle_timeout_seconds);
+  const double wait = progress_interval();
   while (true) {
     std::optional<Message> m;
     try {
       m = control_.receive(after(wait));
     } catch (const ProtocolError& e) {
       if (e.code() != ErrorCode::timeout) throw;
-      std::uint64_t now_queued = unacknowledged();
-      if (now_queued != queued) {
-        queued = now_queued;
-        moved = Clock::now();
-      } else if (Clock::now() - moved > idle) {
-        throw ProtocolError(ErrorCode::timeout, "the client did not confirm the end of the transfer");
-      }
+      if (progress.idle()) throw ProtocolError(ErrorCode::timeout, "the client did not confirm the end of the transfer");
       continue;
     }
     if (!m) throw ProtocolError(ErrorCode::io, "the client closed the connection before confirming");
