@@ -7,6 +7,7 @@
 #include <sluice/remote.hpp>
 
 #include "net/aggregate_wire.hpp"
+#include "net/ordered_streams.hpp"
 #include "net/protocol.hpp"
 #include "net/receive_program.hpp"
 #include "net/socket.hpp"
@@ -97,8 +98,7 @@ struct RemoteScanner::Impl {
   std::uint64_t received = 0;  // payload bytes received
 
   // TCP
-  std::vector<UniqueFd> data;  // one per stream, over consecutive parts of the file
-  std::size_t reading = 0;     // the stream being read; later ones wait in their socket buffers
+  std::optional<net::OrderedStreams> data;  // one connection per part of the file
   std::vector<char> buffer;
   bool data_eof = false;       // every stream ended
   std::optional<Aggregator> partials;  // placement server: what its kernel aggregated
@@ -195,6 +195,7 @@ struct RemoteScanner::Impl {
     }
     // Every data connection at once (the server starts when all have arrived); each says
     // which part of the file it carries.
+    std::vector<UniqueFd> connections;
     for (std::uint64_t i = 0; i < streams; ++i) {
       UniqueFd fd = net::connect_to(server, options.timeout_seconds);
       int size = 4 << 20;
@@ -203,28 +204,28 @@ struct RemoteScanner::Impl {
       attach.add(Tag::token, accept.required(Tag::token)).add_u64(Tag::stream, i);
       Channel(fd.get(), -1).send(attach, after(options.timeout_seconds));
       net::set_nonblocking(fd.get());
-      data.push_back(std::move(fd));
+      connections.push_back(std::move(fd));
     }
+    data.emplace(std::move(connections), received, path);
     buffer.resize(kStreamBuffer);
   }
 
   bool next_tcp(RecordBatch& batch) {
     while (batch.records.empty() && !done) {
       if (!data_eof) {
-        ssize_t n = ::recv(data[reading].get(), buffer.data(), buffer.size(), 0);
-        if (n > 0) {
-          received += static_cast<std::uint64_t>(n);
+        std::uint64_t before = received;
+        std::span<const char> bytes;
+        net::OrderedStreams::Got got = data->next(bytes, buffer);
+        if (received != before) last_activity = Clock::now();
+        if (got == net::OrderedStreams::Got::data) {
           last_activity = Clock::now();
-          matcher.feed(std::span<const char>(buffer.data(), static_cast<std::size_t>(n)), batch.records);
+          matcher.feed(bytes, batch.records);
           continue;
         }
-        if (n == 0) {  // this part is complete; the next one follows it in the file
-          data[reading].reset();
-          data_eof = ++reading == data.size();
+        if (got == net::OrderedStreams::Got::end) {
+          data_eof = true;
           continue;
         }
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) throw system_error(path + ": receiving from the server", errno);
         // While the data flows, the control connection may carry an error.
         if (!pending_end) {
           bool eof = false;  // a closed control connection shows on the data connection too
@@ -235,8 +236,7 @@ struct RemoteScanner::Impl {
             break;
           }
         }
-        pollfd pfd[2] = {{data[reading].get(), POLLIN, 0}, {control_fd.get(), POLLIN, 0}};
-        ::poll(pfd, pending_end ? 1 : 2, 100);
+        data->wait(pending_end ? -1 : control_fd.get(), 100);
         check_stalled();
         continue;
       }
