@@ -216,9 +216,9 @@ struct RemoteScanner::Impl {
         std::uint64_t before = received;
         std::span<const char> bytes;
         net::OrderedStreams::Got got = data->next(bytes, buffer);
-        if (received != before) last_activity = Clock::now();
+        // Activity: bytes received (read ahead too), or bytes delivered from the read-ahead.
+        if (received != before || got == net::OrderedStreams::Got::data) last_activity = Clock::now();
         if (got == net::OrderedStreams::Got::data) {
-          last_activity = Clock::now();
           matcher.feed(bytes, batch.records);
           continue;
         }
