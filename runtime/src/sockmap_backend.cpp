@@ -253,7 +253,7 @@ class SockmapBackend final : public Backend {
       sluice_agg_stats a = read_kernel_aggregate_stats(object_);
       s.aggregation = "kernel";
       s.kernel_aggregated_records = a.aggregated;
-      s.kernel_aggregate_fallbacks = a.inexact + a.overflow + a.long_key + a.map_full;
+      s.kernel_aggregate_fallbacks = fallbacks(a);
       s.records_out += a.aggregated;  // kept, counted where they were aggregated
     } else if (options_.aggregate) {
       s.aggregation = "user space";

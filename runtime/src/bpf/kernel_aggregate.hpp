@@ -23,4 +23,8 @@ std::optional<HostSetting> kernel_aggregate_setting(const AggregateSpec& spec, F
 Aggregator read_kernel_aggregates(const LoadedFilterObject& object, const AggregateSpec& spec);
 sluice_agg_stats read_kernel_aggregate_stats(const LoadedFilterObject& object);
 
+// Kept records the kernel delivered instead of aggregating them (not exact, overflowing,
+// a key too long, its map full): user space aggregates those.
+inline std::uint64_t fallbacks(const sluice_agg_stats& a) { return a.inexact + a.overflow + a.long_key + a.map_full; }
+
 }  // namespace sluice

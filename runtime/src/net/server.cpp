@@ -277,6 +277,8 @@ class Session {
   unsigned stream_count(const Message& request, bool filter_on_server) const;
   std::string load_programs(std::vector<DataStream>& streams, const std::optional<HostSetting>& aggregate);
   void send_streams(std::vector<DataStream>& streams);
+  Message transfer_end(const std::vector<DataStream>& streams, bool filter_on_server) const;
+  std::uint64_t send_partials(const std::vector<DataStream>& streams, const AggregateSpec& aggregate);
   void send_part(DataStream& stream, TransferProgress& progress);
   void add_cpu(Message& m) const;
   // How often a waiting stream or the wait for DONE looks at the transfer's progress: a
@@ -444,7 +446,16 @@ void Session::serve_tcp(const Message& request, bool filter_on_server) {
   std::vector<UniqueFd> sockets = await_data_connections(token);
   for (std::size_t i = 0; i < streams.size(); ++i) streams[i].socket = std::move(sockets[i]);
   send_streams(streams);
+  Message end = transfer_end(streams, filter_on_server);
+  if (in_kernel) end.add_u64(Tag::aggregate_fallbacks, send_partials(streams, *aggregate));
+  // Detached and empty: a later request with the same filter may reuse them.
+  for (DataStream& st : streams)
+    if (st.object && !in_kernel) impl_.programs.give(program_key, std::move(st.object));
+  finish(std::move(end), streams);
+}
 
+// END of a TCP transfer: what was sent and, when the server filtered, what its kernel kept.
+Message Session::transfer_end(const std::vector<DataStream>& streams, bool filter_on_server) const {
   std::uint64_t sent = 0, kept = 0, kernel_in = 0, boundary = 0;
   for (const DataStream& st : streams) {
     sent += st.sent;
@@ -460,26 +471,24 @@ void Session::serve_tcp(const Message& request, bool filter_on_server) {
     kernel_in += k.bytes_in;
     boundary += k.boundary_bytes;
   }
-  // The kernel's partial aggregates, before END: the records they hold were never sent.
-  std::uint64_t fallbacks = 0;
-  if (in_kernel) {
-    Aggregator partials(aggregate->value_fields.size());
-    for (const DataStream& st : streams) {
-      partials.merge(read_kernel_aggregates(*st.object, *aggregate));
-      sluice_agg_stats a = read_kernel_aggregate_stats(*st.object);
-      fallbacks += a.inexact + a.overflow + a.long_key + a.map_full;
-    }
-    for (const Message& frame : net::encode_partials(partials))
-      control_.send(frame, after(impl_.options.idle_timeout_seconds));
-  }
   Message end(FrameType::end);
   end.add_u64(Tag::bytes_sent, sent).add_u64(Tag::bytes_kept, kept);
-  if (in_kernel) end.add_u64(Tag::aggregate_fallbacks, fallbacks);
   if (filter_on_server) end.add_u64(Tag::kernel_bytes_in, kernel_in).add_u64(Tag::boundary_bytes, boundary);
-  // Detached and empty: a later request with the same filter may reuse them.
-  for (DataStream& st : streams)
-    if (st.object && !in_kernel) impl_.programs.give(program_key, std::move(st.object));
-  finish(std::move(end), streams);
+  return end;
+}
+
+// The kernel's partial aggregates, sent before END (the records they hold were never sent);
+// returns how many kept records the kernel sent instead of aggregating them.
+std::uint64_t Session::send_partials(const std::vector<DataStream>& streams, const AggregateSpec& aggregate) {
+  std::uint64_t delivered_instead = 0;
+  Aggregator partials(aggregate.value_fields.size());
+  for (const DataStream& st : streams) {
+    partials.merge(read_kernel_aggregates(*st.object, aggregate));
+    delivered_instead += fallbacks(read_kernel_aggregate_stats(*st.object));
+  }
+  for (const Message& frame : net::encode_partials(partials))
+    control_.send(frame, after(impl_.options.idle_timeout_seconds));
+  return delivered_instead;
 }
 
 // Every stream sends at the same time, stream 0 from this thread. The client reads them in
