@@ -82,12 +82,16 @@ def _round_pairs(res, n, d, metric):
     return [a[k] / b[k] for k in a if k in b and b[k] and not math.isnan(a[k]) and not math.isnan(b[k])]
 
 
-def paired_ratio(res, n, d, metric):
-    v = sorted(_round_pairs(res, n, d, metric))
-    if not v:
-        return None
+def median(values):
+    """The median of a non-empty list (the mean of the middle two for an even count)."""
+    v = sorted(values)
     m = len(v) // 2
     return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def paired_ratio(res, n, d, metric):
+    v = _round_pairs(res, n, d, metric)
+    return median(v) if v else None
 
 
 def paired_n(res, n, d, metric):
@@ -147,11 +151,9 @@ def evaluate_network(claim, net):
     pairs = [(a, b) for a, b in pairs if b and not math.isnan(a) and not math.isnan(b)]
     if not pairs:
         return math.nan, "no round has both sides"
-    ratios = sorted(a / b for a, b in pairs)
-    mid = len(ratios) // 2
-    value = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
-    return value, (f"median of {len(ratios)} same-round ratios {mn} / {md} "
-                   f"(range {ratios[0]:.3g}..{ratios[-1]:.3g})")
+    ratios = [a / b for a, b in pairs]
+    return median(ratios), (f"median of {len(ratios)} same-round ratios {mn} / {md} "
+                            f"(range {min(ratios):.3g}..{max(ratios):.3g})")
 
 
 def evaluate(claim, res, micro, defaults, net=None):
